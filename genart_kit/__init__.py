@@ -1,0 +1,79 @@
+"""genart-kit: a plugin-based creative-coding toolkit for generative art with neural networks.
+
+Typical use (a sketch file or the REPL)::
+
+    import genart_kit as ga
+    vae = ga.model("vae-mnist")                     # shipped pretrained weights, no download
+    path = ga.latent.noise_loop(vae, frames=96, seed=3)
+    clip = path | vae | ga.render.colormap("magma") | ga.render.upscale(256)
+    clip.save("loop.gif", fps=24)
+
+Everything here is imported lazily: ``import genart_kit`` does not import torch, so the command line and
+the REPL start fast. Sub-modules (``ga.latent``, ``ga.render``, ``ga.export``, ...) load on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .errors import GenartError
+from .hookspecs import hookimpl
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "__version__",
+    "GenartError",
+    "hookimpl",
+    "model",
+    "registry",
+    "latent",
+    "render",
+    "export",
+    "pipeline",
+    "sketch",
+    "errors",
+]
+
+_SUBMODULES = {"latent", "render", "export", "pipeline", "sketch", "errors", "hookspecs", "plugins", "training", "checkpoint"}
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .model import GenerativeModel
+    from .registry import Registry
+
+
+def model(name: str, *, checkpoint: str | None = None, device: str | None = None, **options: Any) -> "GenerativeModel":
+    """Load a model by registry name, e.g. ``ga.model("vae-mnist")``.
+
+    Args:
+        name: a pretrained model (``"vae-mnist"``, ``"gan-mnist"``, ...) or an architecture (``"vae"``,
+            ``"gan"``, ...); ``genart list models`` shows them all.
+        checkpoint: optional path of a ``.safetensors`` checkpoint written by ``genart train``.
+        device: ``"cpu"``, ``"cuda"``, ``"cuda:1"``...; default CUDA when available, else CPU.
+        **options: architecture options passed to the model's loader.
+
+    Returns:
+        a :class:`genart_kit.model.GenerativeModel` in eval mode.
+
+    Raises:
+        UnknownNameError: no model of that name (the message lists close names).
+        CheckpointError: the checkpoint is missing, unsafe or for another architecture.
+    """
+    from .registry import get_registry
+
+    return get_registry().load("model", name, checkpoint=checkpoint, device=device, **options)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "registry":
+        from .registry import get_registry
+
+        return get_registry()
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'genart_kit' has no attribute '{name}'")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__) | _SUBMODULES)

@@ -1,0 +1,5 @@
+"""``python -m genart_kit`` is the ``genart`` command."""
+
+from .cli import run
+
+run()

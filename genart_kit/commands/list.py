@@ -1,0 +1,60 @@
+"""``genart list KIND``: the registry's catalogue of models, ops, renderers, exporters, conditioners, datasets."""
+
+from __future__ import annotations
+
+import argparse
+
+ORDER = 11
+
+_CHOICES = ["models", "ops", "renderers", "exporters", "conditioners", "datasets"]
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register the ``list`` sub-command."""
+    p = sub.add_parser(
+        "list",
+        help="list models, ops, renderers, exporters, conditioners or datasets",
+        description="List what the installed plugins register, without loading any model (fast).",
+    )
+    p.add_argument("kind", choices=_CHOICES, metavar="KIND", help="one of: " + ", ".join(_CHOICES))
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=handle)
+
+
+def _shape(value: object) -> str:
+    return "x".join(str(v) for v in value) if isinstance(value, (list, tuple)) else ("" if value is None else str(value))
+
+
+def handle(args: argparse.Namespace) -> int:
+    """Print the catalogue of ``args.kind`` as a table or JSON."""
+    from ..registry import get_registry
+    from ._output import print_json, print_table
+
+    registry = get_registry()
+    entries = registry.entries(args.kind)
+    if args.json:
+        print_json([e.as_dict() for e in entries])
+        return 0
+    if not entries:
+        print(f"No {args.kind} registered. See `genart plugins` for plugins that failed to load.")
+        return 0
+    if args.kind == "models":
+        rows = [
+            (
+                e.name,
+                e.meta.get("latent_dim", ""),
+                _shape(e.meta.get("image_shape")),
+                ("labels 0-%d" % (e.meta["num_classes"] - 1)) if e.meta.get("num_classes") else ("yes" if e.meta.get("conditional") else "no"),
+                "yes" if e.meta.get("pretrained") else "no",
+                e.plugin,
+                e.description,
+            )
+            for e in entries
+        ]
+        print_table(["name", "latent", "image", "conditional", "pretrained", "plugin", "description"], rows)
+    elif args.kind == "exporters":
+        rows = [(e.name, " ".join(e.meta.get("suffixes", ())), e.plugin, e.description) for e in entries]
+        print_table(["name", "suffixes", "plugin", "description"], rows)
+    else:
+        print_table(["name", "plugin", "description"], [(e.name, e.plugin, e.description) for e in entries])
+    return 0

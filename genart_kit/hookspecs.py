@@ -1,0 +1,74 @@
+"""Hook specifications: what a genart-kit plugin can contribute.
+
+A plugin is any module (or object) with functions decorated by :data:`hookimpl` whose names match the
+specs below. Each hook receives a ``register`` callback; call it once per contribution::
+
+    from genart_kit import hookimpl
+
+    @hookimpl
+    def register_models(register):
+        register("my-gan", "my_plugin.model:load", description="...", latent_dim=64,
+                 image_shape=(3, 64, 64), conditional=False, pretrained=True)
+
+``register(name, loader, *, description="", **meta)``: *loader* is a ``"module:attribute"`` string
+(imported only when the entry is used, so listing stays fast and never imports torch) or a callable.
+What the loader must return is given per hook below. *meta* is cheap metadata shown by ``genart list``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pluggy
+
+PROJECT = "genart_kit"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+Register = Callable[..., Any]
+
+# --------------------------------------------------------------------------------------------- models
+
+
+@hookspec
+def register_models(register: Register) -> None:
+    """Register generative models. The loader is called as ``loader(checkpoint=None, device=None)`` and
+    returns a :class:`genart_kit.model.GenerativeModel`. Meta: ``latent_dim`` (int), ``image_shape``
+    ((C, H, W)), ``conditional`` (bool), ``num_classes`` (int or None), ``pretrained`` (bool: weights ship
+    with the plugin), ``trainable`` (bool: ``genart train`` can train it)."""
+
+
+# ----------------------------------------------------------------------------------- animation pieces
+
+
+@hookspec
+def register_ops(register: Register) -> None:
+    """Register latent-space operations. The loader is the op function itself; it returns latents
+    ``[T, D]`` (see :mod:`genart_kit.latent`)."""
+
+
+@hookspec
+def register_renderers(register: Register) -> None:
+    """Register frame renderers. The loader is a factory ``factory(**options) -> renderer`` where a renderer
+    maps frames ``[T, C, H, W]`` float32 in [0, 1] to frames (see :mod:`genart_kit.render`)."""
+
+
+@hookspec
+def register_exporters(register: Register) -> None:
+    """Register exporters. Meta ``suffixes`` (tuple of ``".gif"``-style suffixes) picks the exporter for
+    ``clip.save(path)``. The loader returns the writer (see :mod:`genart_kit.export`)."""
+
+
+# ---------------------------------------------------------------------------------- conditioning, data
+
+
+@hookspec
+def register_conditioners(register: Register) -> None:
+    """Register conditioners that map a text prompt (or other input) to a conditioning vector. The loader
+    returns an object with ``encode(texts: list[str]) -> Tensor [N, cond_dim]``. Meta ``cond_dim``."""
+
+
+@hookspec
+def register_datasets(register: Register) -> None:
+    """Register training datasets. The loader is called as ``loader(**options)`` and returns a
+    ``torch.utils.data.Dataset`` of ``(image [C, H, W] float32 in [0, 1], label int)``."""

@@ -1,0 +1,267 @@
+"""The contract every generative model honours; the rest of the toolkit relies only on this.
+
+Importing this module imports torch: only model implementations import it, never the listing paths.
+
+Conventions (see ``design.md``):
+
+* latents: ``[N, latent_dim]`` float32 on the model's device;
+* frames: ``[N, C, H, W]`` float32 in [0, 1] on the model's device;
+* conditions: ``None``, an ``int`` label (broadcast), a ``[N]`` int64 label tensor / sequence, or a
+  ``[N, cond_dim]`` float conditioning vector.
+
+Decoding always runs in eval mode under ``torch.no_grad()`` so it is batch-independent: one latent renders
+the same alone or in a batch (BatchNorm uses its running statistics).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from .errors import InvalidInputError
+
+Condition = Any  # None | int | Sequence[int] | torch.Tensor
+
+
+def seeded_generator(seed: int | None) -> torch.Generator:
+    """Return a CPU :class:`torch.Generator` seeded with *seed* (a fresh random seed when ``None``).
+
+    Random numbers are always drawn on the CPU and then moved, so the same seed gives the same latents on
+    CPU and CUDA.
+    """
+    g = torch.Generator(device="cpu")
+    if seed is None:
+        g.seed()
+    else:
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            raise InvalidInputError(f"seed must be an int, got {seed!r}; pass e.g. seed=0.")
+        g.manual_seed(int(seed) % (2**63))
+    return g
+
+
+def default_device() -> torch.device:
+    """CUDA when available, else CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+class GenerativeModel(nn.Module):
+    """Base class for models: latent sampling, decoding to frames, optional encoding, device moves.
+
+    Subclasses set ``latent_dim``, ``image_shape`` ((C, H, W)), optionally ``num_classes`` (class-conditional)
+    or ``cond_dim`` (vector-conditional), implement :meth:`_decode` (and :meth:`_encode` if they can encode),
+    and keep ``config`` (the architecture hyper-parameters that rebuild them).
+
+    Attributes:
+        name: registry name (``"vae-mnist"``) or architecture name (``"vae"``).
+        latent_dim: D, the latent dimension.
+        image_shape: (C, H, W) of decoded frames.
+        num_classes: number of class labels for class-conditional models, else ``None``.
+        cond_dim: length of a conditioning vector accepted by :meth:`decode`, else ``None``.
+        config: JSON-serialisable dict that rebuilds the architecture.
+    """
+
+    name: str = "model"
+    latent_dim: int = 0
+    image_shape: tuple[int, int, int] = (1, 28, 28)
+    num_classes: int | None = None
+    cond_dim: int | None = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.config: dict[str, Any] = {}
+
+    # ----------------------------------------------------------------------------------------- device
+    @property
+    def device(self) -> torch.device:
+        """The device of the model's parameters (CPU for a parameter-less model)."""
+        for p in self.parameters():
+            return p.device
+        return torch.device("cpu")
+
+    @property
+    def conditional(self) -> bool:
+        """Whether :meth:`decode` takes a condition."""
+        return self.num_classes is not None or self.cond_dim is not None
+
+    # ---------------------------------------------------------------------------------------- latents
+    def sample_latents(self, n: int, seed: int | None = None, *, truncation: float | None = None) -> torch.Tensor:
+        """Draw *n* latents from the prior N(0, I).
+
+        Args:
+            n: number of latents, ``n >= 1``.
+            seed: RNG seed; the same seed gives the same latents on any device.
+            truncation: optional psi in (0, 1]: scale latents towards the prior mean (0).
+
+        Returns:
+            float32 tensor ``[n, latent_dim]`` on the model's device.
+
+        Raises:
+            InvalidInputError: *n* < 1 or *truncation* outside (0, 1].
+        """
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            raise InvalidInputError(f"n must be a positive int, got {n!r}.")
+        z = torch.randn(n, self.latent_dim, generator=seeded_generator(seed), dtype=torch.float32)
+        if truncation is not None:
+            if not (0.0 < float(truncation) <= 1.0):
+                raise InvalidInputError(f"truncation psi must be in (0, 1], got {truncation!r}.")
+            z = z * float(truncation)
+        return z.to(self.device)
+
+    # ---------------------------------------------------------------------------------------- decode
+    def check_latents(self, latents: torch.Tensor) -> torch.Tensor:
+        """Validate latents ``[N, latent_dim]`` (finite floats) and return them as float32 on the device.
+
+        Raises:
+            InvalidInputError: wrong type, shape, or non-finite values.
+        """
+        if not isinstance(latents, torch.Tensor):
+            try:
+                latents = torch.as_tensor(latents, dtype=torch.float32)
+            except Exception as exc:  # noqa: BLE001 - reported as the toolkit's error
+                raise InvalidInputError(f"latents must be a tensor [N, {self.latent_dim}], got {type(latents).__name__}.") from exc
+        if latents.ndim == 1 and latents.shape[0] == self.latent_dim:
+            latents = latents.unsqueeze(0)
+        if latents.ndim != 2 or latents.shape[1] != self.latent_dim:
+            raise InvalidInputError(
+                f"latents must have shape [N, {self.latent_dim}] for model '{self.name}', got {list(latents.shape)}."
+            )
+        if latents.shape[0] == 0:
+            raise InvalidInputError("latents are empty (N = 0); ask for at least one frame.")
+        if not latents.is_floating_point():
+            latents = latents.float()
+        if not torch.isfinite(latents).all():
+            raise InvalidInputError("latents contain NaN or infinite values; check the op that produced them.")
+        return latents.to(device=self.device, dtype=torch.float32)
+
+    def check_condition(self, condition: Condition, n: int) -> torch.Tensor | None:
+        """Normalise *condition* for a batch of *n*: ``[n]`` int64 labels or ``[n, cond_dim]`` float32.
+
+        Raises:
+            InvalidInputError: a condition for an unconditional model, a label out of range, a wrong shape,
+                or a missing condition for a model that needs one.
+        """
+        if condition is None:
+            if self.conditional:
+                what = f"a class label 0..{self.num_classes - 1}" if self.num_classes else f"a [N, {self.cond_dim}] vector"
+                raise InvalidInputError(f"model '{self.name}' is conditional: pass condition= {what}.")
+            return None
+        if not self.conditional:
+            raise InvalidInputError(f"model '{self.name}' is not conditional; drop the condition/label.")
+        if isinstance(condition, bool):
+            raise InvalidInputError(f"condition must be a label or a vector, got {condition!r}.")
+        if isinstance(condition, int):
+            condition = torch.full((n,), condition, dtype=torch.long)
+        elif not isinstance(condition, torch.Tensor):
+            condition = torch.as_tensor(condition)
+        if condition.ndim == 1 and not condition.is_floating_point():
+            if self.num_classes is None:
+                raise InvalidInputError(f"model '{self.name}' takes [N, {self.cond_dim}] vectors, not labels.")
+            if condition.shape[0] == 1 and n > 1:
+                condition = condition.expand(n)
+            if condition.shape[0] != n:
+                raise InvalidInputError(f"got {condition.shape[0]} labels for {n} latents; pass one label or one per latent.")
+            if condition.numel() and (int(condition.min()) < 0 or int(condition.max()) >= self.num_classes):
+                raise InvalidInputError(
+                    f"label out of range for model '{self.name}': labels must be 0..{self.num_classes - 1}."
+                )
+            return condition.to(device=self.device, dtype=torch.long)
+        # conditioning vectors
+        expected = self.cond_dim if self.cond_dim is not None else self.num_classes
+        if condition.ndim == 1:
+            condition = condition.unsqueeze(0)
+        if condition.ndim != 2 or condition.shape[1] != expected:
+            raise InvalidInputError(
+                f"conditioning vectors for model '{self.name}' must have shape [N, {expected}], got {list(condition.shape)}."
+            )
+        if condition.shape[0] == 1 and n > 1:
+            condition = condition.expand(n, -1)
+        if condition.shape[0] != n:
+            raise InvalidInputError(f"got {condition.shape[0]} conditioning vectors for {n} latents.")
+        condition = condition.to(device=self.device, dtype=torch.float32)
+        if not torch.isfinite(condition).all():
+            raise InvalidInputError("conditioning vectors contain NaN or infinite values.")
+        return condition
+
+    @torch.no_grad()
+    def decode(self, latents: torch.Tensor, condition: Condition = None) -> torch.Tensor:
+        """Decode latents to frames, batch-independently (eval mode, no grad).
+
+        Args:
+            latents: ``[N, latent_dim]`` float tensor (a single ``[latent_dim]`` vector is accepted).
+            condition: see the module docstring; required for conditional models.
+
+        Returns:
+            float32 frames ``[N, C, H, W]`` in [0, 1] on the model's device.
+
+        Raises:
+            InvalidInputError: bad shape, NaN/inf latents, bad or missing condition.
+        """
+        z = self.check_latents(latents)
+        c = self.check_condition(condition, z.shape[0])
+        was_training = self.training
+        self.eval()
+        try:
+            out = self._decode(z, c)
+        finally:
+            if was_training:
+                self.train()
+        return out.clamp_(0.0, 1.0).to(torch.float32)
+
+    def _decode(self, z: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
+        """Subclass hook: ``z [N, D]`` float32 -> frames ``[N, C, H, W]`` in [0, 1]. Runs in eval mode."""
+        raise NotImplementedError
+
+    # ---------------------------------------------------------------------------------------- encode
+    @property
+    def can_encode(self) -> bool:
+        """Whether :meth:`encode` is supported (VAEs: yes; GANs: no)."""
+        return type(self)._encode is not GenerativeModel._encode
+
+    @torch.no_grad()
+    def encode(self, images: torch.Tensor, condition: Condition = None) -> torch.Tensor:
+        """Encode images to latents (the posterior mean for a VAE).
+
+        Args:
+            images: float ``[N, C, H, W]`` in [0, 1] with the model's ``image_shape``.
+            condition: as for :meth:`decode` (conditional encoders only).
+
+        Returns:
+            float32 latents ``[N, latent_dim]`` on the model's device.
+
+        Raises:
+            InvalidInputError: the model cannot encode, or the images have the wrong shape / range.
+        """
+        if not self.can_encode:
+            raise InvalidInputError(f"model '{self.name}' cannot encode images; use a VAE such as 'vae-mnist'.")
+        if not isinstance(images, torch.Tensor):
+            images = torch.as_tensor(images)
+        if images.ndim == 3:
+            images = images.unsqueeze(0)
+        if images.ndim != 4 or tuple(images.shape[1:]) != tuple(self.image_shape):
+            raise InvalidInputError(
+                f"images must have shape [N, {', '.join(map(str, self.image_shape))}] for model '{self.name}', got {list(images.shape)}."
+            )
+        if images.dtype == torch.uint8:
+            images = images.float() / 255.0
+        images = images.to(device=self.device, dtype=torch.float32)
+        if not torch.isfinite(images).all():
+            raise InvalidInputError("images contain NaN or infinite values.")
+        c = self.check_condition(condition, images.shape[0]) if (condition is not None or self.conditional) else None
+        was_training = self.training
+        self.eval()
+        try:
+            return self._encode(images.clamp(0.0, 1.0), c)
+        finally:
+            if was_training:
+                self.train()
+
+    def _encode(self, images: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
+        """Subclass hook: images ``[N, C, H, W]`` float32 in [0, 1] -> latents ``[N, D]``."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        cond = f", num_classes={self.num_classes}" if self.num_classes else ""
+        cond += f", cond_dim={self.cond_dim}" if self.cond_dim else ""
+        return f"<{type(self).__name__} '{self.name}' latent_dim={self.latent_dim} image_shape={tuple(self.image_shape)}{cond} device={self.device}>"

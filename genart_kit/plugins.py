@@ -1,0 +1,306 @@
+"""Plugin discovery, validation and isolation (pluggy).
+
+How plugins are found, in order:
+
+1. **Installed plugins**: every entry point in the group ``genart_kit`` (first-party plugins use the same
+   mechanism). ``GENART_LOAD_PLUGINS`` restricts them: unset = all, empty = none, ``a,b`` = only those
+   (an unknown name is reported as an error entry).
+2. **Local plugin files**: every ``*.py`` file in the folders given by ``--plugins-dir DIR`` or the
+   ``GENART_PLUGINS_DIR`` environment variable (``os.pathsep``-separated).
+
+Each plugin is isolated: one that fails to import, fails validation (a ``@hookimpl`` whose name matches no
+hookspec, or whose arguments are not in the spec), or whose hook raises, is recorded with
+``status="error"`` and a one-line reason and skipped; the others load normally. ``--strict`` (or
+``GENART_STRICT_PLUGINS=1``) turns such problems into a non-zero exit, for plugin authors.
+
+``GENART_TRACE_PLUGINS=1`` logs every hook call (plugin, hook, arguments, duration) to stderr.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata as md
+import importlib.util
+import logging
+import os
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import pluggy
+
+from . import hookspecs
+from .errors import PluginError
+
+log = logging.getLogger(__name__)
+
+GROUP = "genart_kit"
+ENV_LOAD = "GENART_LOAD_PLUGINS"
+ENV_DIRS = "GENART_PLUGINS_DIR"
+ENV_TRACE = "GENART_TRACE_PLUGINS"
+ENV_STRICT = "GENART_STRICT_PLUGINS"
+
+HOOK_NAMES = tuple(name for name in dir(hookspecs) if name.startswith("register_"))
+
+
+@dataclass
+class PluginInfo:
+    """What ``genart plugins`` shows about one plugin.
+
+    Attributes:
+        name: entry-point name (installed) or file stem (local).
+        version: distribution version, the module's ``__version__``, or ``"local"``.
+        source: ``"entry point <value> (<dist>)"`` or the local file's path.
+        hooks: names of the hooks it implements.
+        status: ``"ok"`` or ``"error"``.
+        error: one-line reason when ``status == "error"``.
+        detail: full traceback text for ``--debug``.
+        load_ms: import time in milliseconds.
+    """
+
+    name: str
+    version: str = ""
+    source: str = ""
+    hooks: list[str] = field(default_factory=list)
+    status: str = "ok"
+    error: str = ""
+    detail: str = ""
+    load_ms: float = 0.0
+
+    def fail(self, reason: str, detail: str = "") -> None:
+        """Mark this plugin as broken with a one-line *reason* (the first error wins)."""
+        if self.status != "error":
+            self.status = "error"
+            self.error = " ".join(reason.split())
+            self.detail = detail
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (``detail`` omitted)."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "source": self.source,
+            "hooks": list(self.hooks),
+            "status": self.status,
+            "error": self.error or None,
+            "load_ms": round(self.load_ms, 1),
+        }
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or "(no message)"
+    return f"{type(exc).__name__}: {text}"
+
+
+def _env_list(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+class PluginManager:
+    """Loads and validates plugins; calls their hooks one plugin at a time so a failure stays local.
+
+    Args:
+        plugins_dirs: extra folders of local ``*.py`` plugin files (added to ``GENART_PLUGINS_DIR``).
+        load: restrict installed plugins to these names; ``None`` reads ``GENART_LOAD_PLUGINS``.
+        trace: log every hook call; ``None`` reads ``GENART_TRACE_PLUGINS``.
+        entry_points: override the entry points to load (tests); default: the ``genart_kit`` group.
+    """
+
+    def __init__(
+        self,
+        plugins_dirs: list[str | os.PathLike[str]] | None = None,
+        *,
+        load: list[str] | None = None,
+        trace: bool | None = None,
+        entry_points: list[md.EntryPoint] | None = None,
+    ) -> None:
+        self.pm = pluggy.PluginManager(hookspecs.PROJECT)
+        self.pm.add_hookspecs(hookspecs)
+        self.infos: dict[str, PluginInfo] = {}
+        self._plugins: dict[str, Any] = {}
+        if trace is None:
+            trace = os.environ.get(ENV_TRACE, "") not in ("", "0", "false", "no")
+        if trace:
+            self._enable_trace()
+        env_dirs = [d for d in os.environ.get(ENV_DIRS, "").split(os.pathsep) if d]
+        self._load_entry_points(load, entry_points)
+        for folder in [*env_dirs, *(plugins_dirs or [])]:
+            self._load_folder(Path(folder))
+
+    # ------------------------------------------------------------------------------------- discovery
+    def _load_entry_points(self, load: list[str] | None, eps: list[md.EntryPoint] | None) -> None:
+        if eps is None:
+            eps = list(md.entry_points(group=GROUP))
+        if load is None and ENV_LOAD in os.environ:
+            load = _env_list(os.environ[ENV_LOAD])
+        seen: set[str] = set()
+        for ep in sorted(eps, key=lambda e: e.name):
+            if ep.name in seen:  # the same distribution visible twice on sys.path
+                continue
+            seen.add(ep.name)
+            if load is not None and ep.name not in load:
+                continue
+            dist = getattr(ep, "dist", None)
+            version = getattr(dist, "version", "") or ""
+            dist_name = (getattr(dist, "name", None) or getattr(dist, "metadata", {}).get("Name", "")) if dist else ""
+            source = f"entry point {ep.value}" + (f" ({dist_name})" if dist_name else "")
+            self._register(ep.name, ep.load, version=version, source=source)
+        if load is not None:
+            for name in load:
+                if name not in seen:
+                    info = PluginInfo(name=name, source=f"{ENV_LOAD}")
+                    available = ", ".join(sorted(seen)) or "(none installed)"
+                    info.fail(f"no installed plugin named '{name}' ({ENV_LOAD}); installed: {available}")
+                    self.infos[name] = info
+
+    def _load_folder(self, folder: Path) -> None:
+        if not folder.is_dir():
+            info = PluginInfo(name=str(folder), source=str(folder))
+            info.fail(f"plugins folder '{folder}' does not exist; create it or fix --plugins-dir / {ENV_DIRS}")
+            self.infos[str(folder)] = info
+            return
+        for path in sorted(folder.glob("*.py")):
+            if path.name.startswith("_"):
+                continue
+
+            def load(path: Path = path) -> Any:
+                modname = f"genart_local_plugin_{path.stem}"
+                spec = importlib.util.spec_from_file_location(modname, path)
+                assert spec is not None and spec.loader is not None
+                module = importlib.util.module_from_spec(spec)
+                sys.modules[modname] = module
+                try:
+                    spec.loader.exec_module(module)
+                except BaseException:
+                    sys.modules.pop(modname, None)
+                    raise
+                return module
+
+            self._register(path.stem, load, version="local", source=str(path))
+
+    def _register(self, name: str, load: Callable[[], Any], *, version: str, source: str) -> None:
+        if name in self.infos:
+            first = self.infos[name].source
+            info = PluginInfo(name=f"{name} ({source})", version=version, source=source)
+            info.fail(f"plugin name '{name}' is used twice: by {first} and by {source}; rename one")
+            self.infos[info.name] = info
+            return
+        info = PluginInfo(name=name, version=version, source=source)
+        self.infos[name] = info
+        t0 = time.perf_counter()
+        try:
+            plugin = load()
+        except (Exception, SystemExit) as exc:  # a broken plugin must not take down the others
+            info.load_ms = (time.perf_counter() - t0) * 1000
+            info.fail(f"failed to import: {_one_line(exc)}", traceback.format_exc())
+            log.warning("plugin %s failed to import: %s", name, _one_line(exc))
+            return
+        info.load_ms = (time.perf_counter() - t0) * 1000
+        if version in ("", "local"):
+            info.version = str(getattr(plugin, "__version__", version or "unknown"))
+        try:
+            self.pm.register(plugin, name=name)
+        except pluggy.PluginValidationError as exc:
+            info.fail(f"invalid hook implementation: {_one_line(exc)}", traceback.format_exc())
+            return
+        except ValueError as exc:  # the same module registered under two names
+            info.fail(f"could not register: {_one_line(exc)}", traceback.format_exc())
+            return
+        unknown = [
+            impl.function.__name__
+            for caller in (self.pm.get_hookcallers(plugin) or [])
+            if not caller.has_spec()
+            for impl in caller.get_hookimpls()
+            if impl.plugin is plugin and not impl.optionalhook
+        ]
+        if unknown:
+            self.pm.unregister(plugin)
+            hooks = ", ".join(HOOK_NAMES)
+            info.fail(
+                f"@hookimpl {', '.join(repr(u) for u in unknown)} matches no hookspec (misspelt?); "
+                f"valid hooks: {hooks}"
+            )
+            return
+        info.hooks = sorted(c.name for c in (self.pm.get_hookcallers(plugin) or []))
+        self._plugins[name] = plugin
+
+    # ------------------------------------------------------------------------------------------ calls
+    def call_each(self, hook_name: str, make_kwargs: Callable[[str], dict[str, Any]]) -> None:
+        """Call hook *hook_name* on each healthy plugin separately, isolating failures.
+
+        Args:
+            hook_name: a name from :mod:`genart_kit.hookspecs`.
+            make_kwargs: ``plugin_name -> kwargs`` for that plugin's call (e.g. a ``register`` callback
+                that knows which plugin is registering).
+
+        A plugin whose hook raises is marked ``error`` (with the hook name and a one-line reason).
+        """
+        caller = getattr(self.pm.hook, hook_name)
+        for name, plugin in list(self._plugins.items()):
+            if self.infos[name].status != "ok" or hook_name not in self.infos[name].hooks:
+                continue
+            others = [p for n, p in self._plugins.items() if n != name]
+            try:
+                self.pm.subset_hook_caller(hook_name, others)(**make_kwargs(name))
+            except Exception as exc:  # noqa: BLE001 - isolation is the point
+                self.infos[name].fail(f"hook {hook_name} raised {_one_line(exc)}", traceback.format_exc())
+                log.warning("plugin %s: hook %s raised %s", name, hook_name, _one_line(exc))
+
+    def problems(self) -> list[PluginInfo]:
+        """Plugins with ``status == "error"``."""
+        return [i for i in self.infos.values() if i.status != "ok"]
+
+    def plugin(self, name: str) -> Any:
+        """The registered plugin object called *name*.
+
+        Raises:
+            PluginError: no healthy plugin of that name.
+        """
+        if name not in self._plugins:
+            raise PluginError(f"no loaded plugin named '{name}'; see `genart plugins`.")
+        return self._plugins[name]
+
+    def _enable_trace(self) -> None:
+        """Log every hook call to stderr through pluggy's hook-call monitoring."""
+        trace_log = logging.getLogger("genart_kit.trace")
+        if not trace_log.handlers:
+            handler = logging.StreamHandler(sys.stderr)
+            handler.setFormatter(logging.Formatter("[genart trace] %(message)s"))
+            trace_log.addHandler(handler)
+            trace_log.setLevel(logging.DEBUG)
+            trace_log.propagate = False
+        starts: list[float] = []
+
+        def before(hook_name: str, impls: list[Any], kwargs: dict[str, Any]) -> None:
+            starts.append(time.perf_counter())
+            names = ", ".join(i.plugin_name for i in impls)
+            trace_log.debug("call %s(%s) -> plugins: %s", hook_name, ", ".join(kwargs), names)
+
+        def after(outcome: Any, hook_name: str, impls: list[Any], kwargs: dict[str, Any]) -> None:
+            ms = (time.perf_counter() - starts.pop()) * 1000 if starts else 0.0
+            status = "ok" if outcome.exception is None else f"raised {_one_line(outcome.exception)}"
+            trace_log.debug("done %s in %.1f ms: %s", hook_name, ms, status)
+
+        self.pm.add_hookcall_monitoring(before, after)
+
+
+def import_object(ref: str) -> Any:
+    """Resolve ``"package.module:attr.sub"`` to the object it names.
+
+    Raises:
+        PluginError: the module cannot be imported or the attribute does not exist.
+    """
+    module_name, _, attr = ref.partition(":")
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise PluginError(f"cannot import '{module_name}' (from loader '{ref}'): {_one_line(exc)}") from exc
+    for part in filter(None, attr.split(".")):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError as exc:
+            raise PluginError(f"loader '{ref}': module '{module_name}' has no attribute '{attr}'.") from exc
+    return obj

@@ -1,0 +1,227 @@
+"""Catalogues of everything plugins contribute: models, ops, renderers, exporters, conditioners, datasets.
+
+An :class:`Entry` carries cheap metadata and a *loader* (a ``"module:attr"`` string or a callable) that is
+only imported when the entry is used, so listing never imports torch. The registry is built once per
+process from the plugins (see :mod:`genart_kit.plugins`) and reached as ``ga.registry`` or
+:func:`get_registry`.
+
+Two plugins registering the same name of the same kind is an error naming both: the name is withdrawn
+(using it raises :class:`~genart_kit.errors.PluginError`) and both plugins are reported.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Mapping
+
+from .errors import InvalidInputError, PluginError, unknown_name
+from .plugins import PluginManager, import_object
+
+#: kind -> (hook name, plural used on the command line)
+KINDS: dict[str, tuple[str, str]] = {
+    "model": ("register_models", "models"),
+    "op": ("register_ops", "ops"),
+    "renderer": ("register_renderers", "renderers"),
+    "exporter": ("register_exporters", "exporters"),
+    "conditioner": ("register_conditioners", "conditioners"),
+    "dataset": ("register_datasets", "datasets"),
+}
+PLURALS = {plural: kind for kind, (_, plural) in KINDS.items()}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One registered contribution.
+
+    Attributes:
+        name: unique name within its kind (``"vae-mnist"``, ``"slerp"``, ``"gif"``).
+        kind: one of :data:`KINDS`.
+        plugin: name of the plugin that registered it.
+        loader: ``"module:attr"`` or a callable; see :mod:`genart_kit.hookspecs` for what it returns.
+        description: one line for listings.
+        meta: cheap metadata (for models: ``latent_dim``, ``image_shape``, ``conditional``,
+            ``num_classes``, ``pretrained``, ``trainable``; for exporters: ``suffixes``).
+    """
+
+    name: str
+    kind: str
+    plugin: str
+    loader: Any
+    description: str = ""
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def resolve(self) -> Any:
+        """Import and return the loader object itself (a function, class or factory), uncalled.
+
+        Raises:
+            PluginError: the loader's module cannot be imported or lacks the attribute.
+        """
+        if isinstance(self.loader, str):
+            return import_object(self.loader)
+        return self.loader
+
+    def load(self, *args: Any, **kwargs: Any) -> Any:
+        """Resolve the loader and call it with the arguments (models: ``checkpoint=``, ``device=``)."""
+        return self.resolve()(*args, **kwargs)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready dict of the cheap metadata (the loader as its reference string)."""
+        loader = self.loader if isinstance(self.loader, str) else f"{getattr(self.loader, '__module__', '?')}:{getattr(self.loader, '__qualname__', repr(self.loader))}"
+        meta = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.meta.items()}
+        return {"name": self.name, "kind": self.kind, "plugin": self.plugin, "description": self.description, "loader": loader, **meta}
+
+
+class Registry:
+    """All catalogues, built from a :class:`~genart_kit.plugins.PluginManager`.
+
+    Args:
+        manager: the plugin manager whose hooks fill the catalogues (a default one when ``None``).
+    """
+
+    def __init__(self, manager: PluginManager | None = None) -> None:
+        self.plugins = manager if manager is not None else PluginManager()
+        self._entries: dict[str, dict[str, Entry]] = {kind: {} for kind in KINDS}
+        self._collisions: dict[tuple[str, str], list[str]] = {}
+        # Phase 1: call every hook of every plugin, staging what each registers.
+        staged: dict[str, list[Entry]] = {}
+        for kind, (hook, _) in KINDS.items():
+            self.plugins.call_each(hook, lambda plugin, kind=kind: {"register": self._make_register(kind, plugin, staged)})
+        # Phase 2: keep only the contributions of plugins whose every hook succeeded.
+        for plugin, entries in staged.items():
+            if self.plugins.infos[plugin].status == "ok":
+                for entry in entries:
+                    self._add(entry)
+
+    def _make_register(self, kind: str, plugin: str, staged: dict[str, list[Entry]]) -> Callable[..., Entry]:
+        def register(name: str, loader: Any, *, description: str = "", **meta: Any) -> Entry:
+            """Register *name* with *loader* (``"module:attr"`` or a callable) and cheap metadata."""
+            if not isinstance(name, str) or not name.strip():
+                raise InvalidInputError(f"plugin '{plugin}' registered a {kind} with an empty or non-string name: {name!r}.")
+            if not (isinstance(loader, str) and ":" in loader) and not callable(loader):
+                raise InvalidInputError(
+                    f"plugin '{plugin}' registered {kind} '{name}' with loader {loader!r}; "
+                    "pass 'package.module:attribute' or a callable."
+                )
+            entry = Entry(name=name, kind=kind, plugin=plugin, loader=loader, description=description, meta=dict(meta))
+            staged.setdefault(plugin, []).append(entry)
+            return entry
+
+        return register
+
+    def _add(self, entry: Entry) -> None:
+        kind, name, table = entry.kind, entry.name, self._entries[entry.kind]
+        key = (kind, name)
+        if key in self._collisions:
+            self._collisions[key].append(entry.plugin)
+        elif name in table:
+            self._collisions[key] = [table.pop(name).plugin, entry.plugin]
+        else:
+            table[name] = entry
+            return
+        owners = self._collisions[key]
+        reason = (
+            f"{kind} name '{name}' is registered by plugins {' and '.join(repr(o) for o in owners)}; "
+            "uninstall or disable one (GENART_LOAD_PLUGINS)"
+        )
+        for owner in owners:
+            self.plugins.infos[owner].fail(reason)
+
+    # ------------------------------------------------------------------------------------------ access
+    @staticmethod
+    def _kind(kind: str) -> str:
+        kind = PLURALS.get(kind, kind)
+        if kind not in KINDS:
+            raise unknown_name("kind", kind, [*KINDS, *PLURALS])
+        return kind
+
+    def names(self, kind: str) -> list[str]:
+        """Sorted names registered for *kind* (``"model"`` or ``"models"``, ...)."""
+        return sorted(self._entries[self._kind(kind)])
+
+    def entries(self, kind: str) -> list[Entry]:
+        """Entries of *kind*, sorted by name."""
+        table = self._entries[self._kind(kind)]
+        return [table[n] for n in sorted(table)]
+
+    def __iter__(self) -> Iterator[Entry]:
+        for kind in KINDS:
+            yield from self.entries(kind)
+
+    def get(self, kind: str, name: str) -> Entry:
+        """The entry *name* of *kind*.
+
+        Raises:
+            UnknownNameError: no such name (the message lists close names and all choices).
+            PluginError: two plugins registered that name.
+        """
+        kind = self._kind(kind)
+        if not isinstance(name, str):
+            raise InvalidInputError(f"{kind} name must be a string, got {type(name).__name__} {name!r}.")
+        if (kind, name) in self._collisions:
+            owners = self._collisions[(kind, name)]
+            raise PluginError(
+                f"{kind} '{name}' is registered by plugins {' and '.join(repr(o) for o in owners)}; "
+                "uninstall or disable one of them (GENART_LOAD_PLUGINS)."
+            )
+        table = self._entries[kind]
+        if name not in table:
+            hint = f"See `genart list {KINDS[kind][1]}`."
+            broken = [i.name for i in self.plugins.problems()]
+            if broken:
+                hint += f" Plugins that failed to load: {', '.join(broken)} (see `genart plugins`)."
+            raise unknown_name(kind, name, table, hint=hint)
+        return table[name]
+
+    def load(self, kind: str, name: str, *args: Any, **kwargs: Any) -> Any:
+        """``get(kind, name).load(*args, **kwargs)``."""
+        return self.get(kind, name).load(*args, **kwargs)
+
+    def find_exporter(self, suffix: str) -> Entry:
+        """The exporter whose ``meta["suffixes"]`` contains *suffix* (``".gif"``; case-insensitive).
+
+        Raises:
+            UnknownNameError: no exporter handles that suffix (the message lists the supported ones).
+        """
+        suffix = suffix.lower()
+        supported: list[str] = []
+        for entry in self.entries("exporter"):
+            suffixes = [s.lower() for s in entry.meta.get("suffixes", ())]
+            if suffix in suffixes:
+                return entry
+            supported.extend(suffixes)
+        raise unknown_name("file suffix", suffix or "(none)", supported, hint="Pick an output file name with one of these suffixes.")
+
+    def collisions(self) -> dict[tuple[str, str], list[str]]:
+        """``(kind, name) -> [plugin, plugin, ...]`` for every name registered more than once."""
+        return dict(self._collisions)
+
+
+_lock = threading.Lock()
+_registry: Registry | None = None
+_plugins_dirs: list[str] = []
+
+
+def configure(plugins_dirs: list[str] | None = None) -> None:
+    """Set extra local plugin folders (``--plugins-dir``) and drop the cached registry."""
+    global _registry, _plugins_dirs
+    with _lock:
+        _plugins_dirs = list(plugins_dirs or [])
+        _registry = None
+
+
+def get_registry() -> Registry:
+    """The process-wide registry, built on first use (thread-safe)."""
+    global _registry
+    if _registry is None:
+        with _lock:
+            if _registry is None:
+                _registry = Registry(PluginManager(_plugins_dirs))
+    return _registry
+
+
+def reset() -> None:
+    """Forget the cached registry (tests, or after installing a plugin in a running REPL)."""
+    global _registry
+    with _lock:
+        _registry = None
