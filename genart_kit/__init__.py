@@ -36,7 +36,7 @@ __all__ = [
     "errors",
 ]
 
-_SUBMODULES = {"latent", "render", "export", "pipeline", "sketch", "errors", "hookspecs", "plugins", "training", "checkpoint"}
+_SUBMODULES = {"registry", "latent", "render", "export", "pipeline", "sketch", "errors", "hookspecs", "plugins", "training", "checkpoint"}
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model import GenerativeModel
@@ -66,10 +66,6 @@ def model(name: str, *, checkpoint: str | None = None, device: str | None = None
 
 
 def __getattr__(name: str) -> Any:
-    if name == "registry":
-        from .registry import get_registry
-
-        return get_registry()
     if name in _SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'genart_kit' has no attribute '{name}'")

@@ -225,3 +225,31 @@ def reset() -> None:
     global _registry
     with _lock:
         _registry = None
+
+
+# Module-level shortcuts, so ``ga.registry.get("model", "vae-mnist")`` reads naturally in sketches and the REPL.
+
+
+def get(kind: str, name: str) -> Entry:
+    """``get_registry().get(kind, name)``: see :meth:`Registry.get`."""
+    return get_registry().get(kind, name)
+
+
+def names(kind: str) -> list[str]:
+    """``get_registry().names(kind)``: sorted names of *kind* (``"models"``, ``"renderers"``, ...)."""
+    return get_registry().names(kind)
+
+
+def entries(kind: str) -> list[Entry]:
+    """``get_registry().entries(kind)``: entries of *kind* sorted by name."""
+    return get_registry().entries(kind)
+
+
+def load(kind: str, name: str, *args: Any, **kwargs: Any) -> Any:
+    """``get_registry().load(kind, name, ...)``: resolve the entry's loader and call it."""
+    return get_registry().load(kind, name, *args, **kwargs)
+
+
+def find_exporter(suffix: str) -> Entry:
+    """``get_registry().find_exporter(suffix)``: the exporter for a file suffix such as ``".gif"``."""
+    return get_registry().find_exporter(suffix)
