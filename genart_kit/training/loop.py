@@ -1,0 +1,498 @@
+"""The shared training loop behind ``genart train``.
+
+The loop knows no architecture: the model supplies ``model.training_step(lr=...)`` -> a step object with
+``modules`` / ``optimizers`` dicts, ``wrap(fn)`` (for DistributedDataParallel) and ``__call__(images,
+labels) -> {loss name: float}`` (see :class:`genart_gan.model.GANTrainingStep`,
+:class:`genart_vae.model.VAETrainingStep`). The loop owns data order, seeding, devices, DDP, progress,
+sample grids, loss curves, atomic checkpoints, Ctrl-C and resume.
+
+Determinism: the model is initialised after ``torch.manual_seed(seed)``; epoch *e* visits the data in the
+order ``torch.randperm(N, generator=seed_for(seed, e))`` (rank r of W takes every W-th index), batches of
+``batch_size`` (per process), last partial batch dropped; the step's own noise comes from torch's global RNG
+seeded with ``seed + rank``. A checkpoint stores the RNG state, optimizer moments, epoch and step, so
+``--resume`` continues exactly where it stopped (same losses as an uninterrupted run on the same machine).
+
+Run folder (``--out``): ``checkpoint.safetensors`` (weights + training state + config, written atomically
+after every epoch, every ``checkpoint_every`` steps, at the end and on Ctrl-C), ``model.safetensors``
+(weights + config only: what ``genart sample --checkpoint`` and the shipped plugins use),
+``samples_epochNNN.png`` (a fixed-latent grid per epoch), ``losses.png`` (loss curves) and ``train.json``
+(summary).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..checkpoint import atomic_write_bytes, load_checkpoint, load_state_into, package_versions, resolve_device, save_checkpoint
+from ..errors import CheckpointError, InvalidInputError
+from .data import ImageTensorDataset, load_dataset
+
+log = logging.getLogger(__name__)
+
+__all__ = ["TrainConfig", "TrainResult", "train", "seed_for", "ProgressBar"]
+
+_FALLBACK_MODELS = {
+    "gan": "genart_gan.model:load_gan",
+    "cgan": "genart_gan.model:load_cgan",
+    "vae": "genart_vae.model:load_vae",
+    "cvae": "genart_vae.model:load_cvae",
+}
+
+
+@dataclass
+class TrainConfig:
+    """Everything ``genart train`` needs; recorded in the checkpoint's config.
+
+    Attributes:
+        model: trainable architecture name (``gan``, ``cgan``, ``vae``, ``cvae`` or a plugin's).
+        data: dataset name (``mnist``) or a folder of images.
+        epochs: passes over the data (an epoch is ``len(data) // (batch_size * world_size)`` steps).
+        steps: optional cap on the total number of iterations (quick runs); ``None`` = no cap.
+        batch_size: images per iteration per process.
+        lr: learning rate (``None`` = the model's default: 2e-4 GAN, 1e-3 VAE).
+        seed: master seed (model init, data order, noise).
+        device: ``cpu``, ``cuda``, ``cuda:N`` or ``None`` (CUDA if available; the local rank's GPU under torchrun).
+        out: run folder.
+        resume: continue from ``out/checkpoint.safetensors`` (error when there is none).
+        data_options: dataset options (``data_dir``, ``image_size``, ``channels``, ``limit``, ``download``).
+        model_options: architecture options (``latent_dim``, ``width``, ``hidden``, ``beta``, ``binarize``).
+        sample_every: write a sample grid every N epochs (0 = never; the last epoch always gets one).
+        checkpoint_every: also checkpoint every N steps (0 = only per epoch / at the end).
+        command: the command line recorded in the checkpoint config.
+        progress: show a progress bar on stderr.
+    """
+
+    model: str
+    data: str = "mnist"
+    epochs: int = 1
+    steps: int | None = None
+    batch_size: int = 64
+    lr: float | None = None
+    seed: int = 0
+    device: str | None = None
+    out: str = "runs/train"
+    resume: bool = False
+    data_options: dict[str, Any] = field(default_factory=dict)
+    model_options: dict[str, Any] = field(default_factory=dict)
+    sample_every: int = 1
+    checkpoint_every: int = 0
+    command: str | None = None
+    progress: bool = True
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` did: final step/epoch, whether it was interrupted, last losses, written paths,
+    and throughput in training images per second (all processes together)."""
+
+    out: Path
+    checkpoint: Path
+    model_path: Path
+    step: int
+    epoch: int
+    interrupted: bool
+    losses: dict[str, float]
+    images_per_second: float
+    history: dict[str, list[float]]
+
+
+def seed_for(seed: int, epoch: int) -> torch.Generator:
+    """The CPU generator that orders epoch *epoch* of a run with master *seed*."""
+    g = torch.Generator()
+    g.manual_seed((int(seed) * 1_000_003 + int(epoch) * 7919 + 12345) % (2**63))
+    return g
+
+
+class ProgressBar:
+    """A one-line stderr progress bar (no dependency): ``epoch 2/5 [#####.....] 120/468 loss_d=0.61 ... 540 img/s``.
+
+    On a terminal it redraws in place at most 10 times per second; otherwise (logs) it prints one line every
+    *log_every* seconds.
+    """
+
+    def __init__(self, total: int, desc: str, enabled: bool = True, stream: Any = None, log_every: float = 30.0) -> None:
+        self.total, self.desc, self.enabled = max(1, total), desc, enabled
+        self.stream = stream or sys.stderr
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.last = 0.0
+        self.log_every = log_every if not self.tty else 0.1
+        self.t0 = time.perf_counter()
+
+    def update(self, n: int, losses: dict[str, float], ips: float, force: bool = False) -> None:
+        """Show progress *n* of *total* with the latest losses and images/second."""
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        if not force and now - self.last < self.log_every:
+            return
+        self.last = now
+        width = 24
+        fill = int(width * min(n, self.total) / self.total)
+        text = " ".join(f"{k}={v:.3f}" for k, v in losses.items())
+        line = f"{self.desc} [{'#' * fill}{'.' * (width - fill)}] {n}/{self.total} {text} {ips:.0f} img/s"
+        if self.tty:
+            self.stream.write("\r" + line[:200] + "\x1b[K")
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        """End the line."""
+        if self.enabled and self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+# ------------------------------------------------------------------------------------------ helpers
+
+
+def _dist_info() -> tuple[int, int, int]:
+    """(rank, world_size, local_rank) from torchrun's environment (0, 1, 0 when not distributed)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    return rank, world, local
+
+
+def _load_architecture(name: str, **options: Any) -> Any:
+    try:
+        from ..registry import get_registry
+
+        reg = get_registry()
+        entry = reg.get("model", name)
+        if not entry.meta.get("trainable", False):
+            trainable = [e.name for e in reg.entries("model") if e.meta.get("trainable")]
+            raise InvalidInputError(
+                f"model '{name}' is not a trainable architecture; train one of: {', '.join(trainable)} "
+                f"(e.g. genart train {trainable[0] if trainable else 'vae'} --data mnist)."
+            )
+        return entry.load(checkpoint=None, device="cpu", **options)
+    except ImportError:  # pragma: no cover - registry missing in a partial checkout
+        from ..plugins import import_object
+
+        if name not in _FALLBACK_MODELS:
+            raise
+        return import_object(_FALLBACK_MODELS[name])(checkpoint=None, device="cpu", **options)
+
+
+def _optim_tensors(name: str, opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    sd = opt.state_dict()
+    tensors = {}
+    for idx, state in sd["state"].items():
+        for key, value in state.items():
+            t = value if isinstance(value, torch.Tensor) else torch.tensor(value)
+            tensors[f"optim.{name}.{idx}.{key}"] = t
+    return tensors, {"param_groups": sd["param_groups"]}
+
+
+def _restore_optim(name: str, opt: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], meta: dict[str, Any], device: torch.device) -> None:
+    state: dict[int, dict[str, torch.Tensor]] = {}
+    prefix = f"optim.{name}."
+    for key, t in tensors.items():
+        if key.startswith(prefix):
+            idx, k = key[len(prefix):].split(".", 1)
+            state.setdefault(int(idx), {})[k] = t if k == "step" else t.to(device)
+    opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+
+
+def _save_grid(path: Path, frames: torch.Tensor, nrow: int) -> None:
+    import io
+
+    from PIL import Image
+    from torchvision.utils import make_grid
+
+    grid = make_grid(frames.detach().cpu(), nrow=nrow, padding=2, pad_value=1.0)
+    arr = grid.mul(255).add_(0.5).clamp_(0, 255).to(torch.uint8).permute(1, 2, 0).numpy()
+    if arr.shape[2] == 1 or (arr[..., 0] == arr[..., 1]).all() and (arr[..., 1] == arr[..., 2]).all():
+        img = Image.fromarray(arr[..., 0], mode="L")
+    else:
+        img = Image.fromarray(arr, mode="RGB")
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def _save_loss_curve(path: Path, history: dict[str, list[float]], steps_per_epoch: int) -> None:
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7, 3.5), dpi=100)
+    ax = fig.add_subplot(1, 1, 1)
+    for name, values in history.items():
+        if not values or name.startswith(("d_real", "d_fake")):
+            continue
+        y = torch.tensor(values, dtype=torch.float64)
+        k = max(1, len(values) // 200)
+        if k > 1:  # moving average for readability
+            y = torch.nn.functional.avg_pool1d(y[None, None], k, stride=1).view(-1)
+        x = torch.arange(len(y)) + (k - 1)
+        ax.plot(x.numpy(), y.numpy(), label=name, linewidth=1)
+    ax.set_xlabel(f"iteration ({steps_per_epoch} per epoch)")
+    ax.set_ylabel("loss (nats)")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper right")
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    atomic_write_bytes(path, buf.getvalue())
+
+
+# ---------------------------------------------------------------------------------------------- train
+
+
+def train(cfg: TrainConfig) -> TrainResult:
+    """Train ``cfg.model`` on ``cfg.data`` (see :class:`TrainConfig` and the module docstring).
+
+    Under ``torchrun --nproc_per_node=N`` (``WORLD_SIZE`` > 1) it initialises ``torch.distributed`` (gloo on
+    CPU, nccl on CUDA), wraps the trainable modules in DistributedDataParallel and shards every epoch; rank 0
+    alone writes files.
+
+    Returns:
+        TrainResult. On Ctrl-C (KeyboardInterrupt) a checkpoint is saved and the result has
+        ``interrupted=True``.
+
+    Raises:
+        DatasetError, UnknownNameError, InvalidInputError: bad dataset / model / options.
+        CheckpointError: ``resume`` without a checkpoint, or a checkpoint of another model/config.
+    """
+    if cfg.epochs < 1:
+        raise InvalidInputError(f"--epochs must be >= 1, got {cfg.epochs}.")
+    if cfg.batch_size < 1:
+        raise InvalidInputError(f"--batch-size must be >= 1, got {cfg.batch_size}.")
+    if cfg.steps is not None and cfg.steps < 1:
+        raise InvalidInputError(f"--steps must be >= 1, got {cfg.steps}.")
+    rank, world, local_rank = _dist_info()
+    distributed = world > 1
+    if cfg.device is None and distributed and torch.cuda.is_available():
+        device = torch.device("cuda", local_rank)
+    else:
+        device = resolve_device(cfg.device)
+    if distributed:
+        import torch.distributed as dist
+
+        if not dist.is_initialized():
+            backend = "nccl" if device.type == "cuda" else "gloo"
+            if device.type == "cuda":
+                torch.cuda.set_device(device)
+            dist.init_process_group(backend=backend)
+    try:
+        return _train(cfg, device, rank, world)
+    finally:
+        if distributed:
+            import torch.distributed as dist
+
+            if dist.is_initialized():
+                dist.destroy_process_group()
+
+
+def _train(cfg: TrainConfig, device: torch.device, rank: int, world: int) -> TrainResult:
+    out = Path(cfg.out)
+    ckpt_path = out / "checkpoint.safetensors"
+    model_path = out / "model.safetensors"
+    main = rank == 0
+
+    dataset: ImageTensorDataset = load_dataset(cfg.data, **cfg.data_options)
+    n = len(dataset)
+    steps_per_epoch = n // (cfg.batch_size * world)
+    if steps_per_epoch < 1:
+        raise InvalidInputError(
+            f"dataset '{dataset.name}' has {n} images, fewer than one batch of {cfg.batch_size} x {world} process(es); "
+            "lower --batch-size or add images."
+        )
+
+    # ---- model (initialised from the master seed: identical on every rank)
+    torch.manual_seed(cfg.seed)
+    opts = {k: v for k, v in cfg.model_options.items() if v is not None}
+    opts["image_shape"] = dataset.image_shape
+    model = _load_architecture(cfg.model, **opts)
+    if model.num_classes is not None:
+        if dataset.num_classes is None:
+            raise InvalidInputError(
+                f"model '{cfg.model}' is class-conditional but dataset '{dataset.name}' has no labels; "
+                "use class sub-folders (folder/<class>/image.png) or an unconditional model."
+            )
+        if dataset.num_classes > model.num_classes:
+            raise InvalidInputError(
+                f"dataset '{dataset.name}' has {dataset.num_classes} classes but the model takes {model.num_classes}; "
+                f"pass --num-classes {dataset.num_classes}."
+            )
+    model.to(device).train()
+    step_fn = model.training_step(lr=cfg.lr)
+    history: dict[str, list[float]] = {}
+    epoch, step, pos = 0, 0, 0  # epoch index, global step, batches done in the current epoch
+
+    # ---- resume
+    if cfg.resume:
+        if not ckpt_path.exists():
+            raise CheckpointError(f"--resume: no checkpoint at '{ckpt_path}'; start without --resume or pass the run's --out folder.")
+        tensors, config = load_checkpoint(ckpt_path)
+        if config.get("architecture") != model.config.get("architecture"):
+            raise CheckpointError(
+                f"--resume: '{ckpt_path}' is a '{config.get('architecture')}' run, not '{model.config.get('architecture')}'; "
+                "use another --out folder."
+            )
+        saved_cfg = config.get("model_config", {})
+        diffs = [k for k in saved_cfg if k in model.config and json.dumps(saved_cfg[k]) != json.dumps(model.config[k])]
+        if diffs:
+            raise CheckpointError(
+                f"--resume: the checkpoint was trained with different options ({', '.join(f'{k}={saved_cfg[k]}' for k in diffs)}); "
+                "pass the same options or use another --out folder."
+            )
+        load_state_into(model, tensors, path=ckpt_path, arch=cfg.model)
+        state = config.get("state", {})
+        for name, opt in step_fn.optimizers.items():
+            _restore_optim(name, opt, tensors, state["optimizers"][name], device)
+        epoch, step, pos = int(state["epoch"]), int(state["step"]), int(state["pos"])
+        history = {k[len("history."):]: tensors[k].tolist() for k in tensors if k.startswith("history.")}
+        rng_key = f"rng.torch.{rank}" if f"rng.torch.{rank}" in tensors else "rng.torch.0"
+        torch.set_rng_state(tensors[rng_key].to(torch.uint8))
+        if main:
+            log.info("resumed %s at epoch %d, step %d from %s", cfg.model, epoch + 1, step, ckpt_path)
+    else:
+        torch.manual_seed(cfg.seed + 1 + rank)  # noise stream for the steps (different per rank)
+
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel as DDP
+
+        ids = [device.index] if device.type == "cuda" else None
+        step_fn.wrap(lambda m: DDP(m, device_ids=ids))
+
+    sample_seed = cfg.seed + 424242
+    n_samples = 100 if model.num_classes else 64
+    fixed_z = model.sample_latents(n_samples, seed=sample_seed)
+    fixed_c = (torch.arange(n_samples) % model.num_classes).to(device) if model.num_classes else None
+
+    def run_config() -> dict[str, Any]:
+        return {
+            "architecture": model.config.get("architecture", cfg.model),
+            "model_config": model.config,
+            "training": {
+                **{k: v for k, v in asdict(cfg).items() if k not in ("command", "progress", "out")},
+                "dataset": dataset.name,
+                "dataset_size": n,
+                "world_size": world,
+                "steps_per_epoch": steps_per_epoch,
+                "steps_done": step,
+                "epochs_done": epoch + (pos / steps_per_epoch if steps_per_epoch else 0),
+            },
+            "command": cfg.command,
+            "versions": package_versions(),
+        }
+
+    def rng_states() -> dict[str, torch.Tensor]:
+        state = torch.get_rng_state()
+        if world > 1:
+            import torch.distributed as dist
+
+            gathered = [torch.empty_like(state) for _ in range(world)]
+            dist.all_gather(gathered, state)  # gloo handles CPU tensors; on nccl move to device
+            return {f"rng.torch.{r}": g for r, g in enumerate(gathered)}
+        return {"rng.torch.0": state}
+
+    def save(final: bool = False) -> None:
+        if world > 1 and device.type == "cuda":
+            import torch.distributed as dist
+
+            state = torch.get_rng_state().to(device)
+            gathered = [torch.empty_like(state) for _ in range(world)]
+            dist.all_gather(gathered, state)
+            rngs = {f"rng.torch.{r}": g.cpu() for r, g in enumerate(gathered)}
+        else:
+            rngs = rng_states()
+        if not main:
+            return
+        config = run_config()
+        tensors: dict[str, torch.Tensor] = dict(model.state_dict())
+        opt_meta = {}
+        for name, opt in step_fn.optimizers.items():
+            t, meta = _optim_tensors(name, opt)
+            tensors.update(t)
+            opt_meta[name] = meta
+        tensors.update(rngs)
+        for k, v in history.items():
+            tensors[f"history.{k}"] = torch.tensor(v, dtype=torch.float32)
+        config["state"] = {"epoch": epoch, "step": step, "pos": pos, "optimizers": opt_meta}
+        save_checkpoint(ckpt_path, tensors, config)
+        if final:
+            save_checkpoint(model_path, dict(model.state_dict()), run_config())
+
+    def write_samples(ep: int) -> None:
+        if not main:
+            return
+        frames = model.decode(fixed_z, fixed_c)
+        _save_grid(out / f"samples_epoch{ep:03d}.png", frames, nrow=10 if model.num_classes else 8)
+        model.train()
+        if history:
+            _save_loss_curve(out / "losses.png", history, steps_per_epoch)
+
+    total_steps = steps_per_epoch * cfg.epochs
+    if cfg.steps is not None:
+        total_steps = min(total_steps, cfg.steps)
+    interrupted = False
+    last: dict[str, float] = {}
+    t_start = time.perf_counter()
+    images_seen = 0
+    if main:
+        out.mkdir(parents=True, exist_ok=True)
+        log.info("training %s on %s (%d images, %d steps/epoch, world %d) -> %s", cfg.model, dataset.name, n, steps_per_epoch, world, out)
+    bar = ProgressBar(total_steps, f"{cfg.model}", enabled=cfg.progress and main)
+    try:
+        while epoch < cfg.epochs and step < total_steps:
+            perm = torch.randperm(n, generator=seed_for(cfg.seed, epoch))[rank::world]
+            bar.desc = f"{cfg.model} epoch {epoch + 1}/{cfg.epochs}"
+            while pos < steps_per_epoch and step < total_steps:
+                idx = perm[pos * cfg.batch_size:(pos + 1) * cfg.batch_size]
+                images, labels = dataset.get_batch(idx)
+                images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
+                last = step_fn(images, labels)
+                for k, v in last.items():
+                    history.setdefault(k, []).append(v)
+                pos += 1
+                step += 1
+                images_seen += images.shape[0] * world
+                if not all(math.isfinite(v) for v in last.values()):
+                    raise InvalidInputError(f"training diverged at step {step} (losses {last}); lower --lr or change --seed.")
+                bar.update(step, last, images_seen / max(time.perf_counter() - t_start, 1e-9))
+                if cfg.checkpoint_every and step % cfg.checkpoint_every == 0:
+                    save()
+            if pos >= steps_per_epoch:
+                epoch += 1
+                pos = 0
+                if cfg.sample_every and (epoch % cfg.sample_every == 0 or epoch == cfg.epochs):
+                    write_samples(epoch)
+                save()
+        if pos:  # stopped by --steps mid-epoch: still leave a grid
+            write_samples(epoch + 1)
+        save(final=True)
+    except KeyboardInterrupt:
+        interrupted = True
+        bar.close()
+        if main:
+            log.warning("interrupted: saving checkpoint at step %d to %s (continue with --resume)", step, ckpt_path)
+        save(final=True)
+    finally:
+        bar.update(step, last, images_seen / max(time.perf_counter() - t_start, 1e-9), force=True)
+        bar.close()
+    elapsed = time.perf_counter() - t_start
+    ips = images_seen / elapsed if elapsed > 0 else 0.0
+    result = TrainResult(out=out, checkpoint=ckpt_path, model_path=model_path, step=step, epoch=epoch,
+                         interrupted=interrupted, losses=last, images_per_second=ips, history=history)
+    if main:
+        summary = {"model": cfg.model, "data": dataset.name, "step": step, "epoch": epoch, "interrupted": interrupted,
+                   "losses": last, "images_per_second": ips, "seconds": elapsed, "command": cfg.command}
+        atomic_write_bytes(out / "train.json", (json.dumps(summary, indent=2) + "\n").encode())
+    return result

@@ -1,0 +1,23 @@
+"""Registers the GAN architectures and the shipped MNIST GANs (string loaders: no torch import here)."""
+
+from __future__ import annotations
+
+from genart_kit import hookimpl
+
+
+@hookimpl
+def register_models(register):
+    """Register ``gan``/``cgan`` (trainable architectures) and ``gan-mnist``/``cgan-mnist`` (pretrained)."""
+    register("gan-mnist", "genart_gan.model:load_pretrained_gan_mnist",
+             description="DCGAN trained on MNIST digits (shipped weights)", latent_dim=64, image_shape=(1, 28, 28),
+             conditional=False, num_classes=None, pretrained=True, trainable=False)
+    register("cgan-mnist", "genart_gan.model:load_pretrained_cgan_mnist",
+             description="class-conditional DCGAN trained on MNIST, --label 0-9 (shipped weights)", latent_dim=64,
+             image_shape=(1, 28, 28), conditional=True, num_classes=10, pretrained=True, trainable=False)
+    register("gan", "genart_gan.model:load_gan",
+             description="DCGAN architecture (Radford et al. 2015) for genart train; 28/32/64 px, grayscale or RGB",
+             latent_dim=64, image_shape=(1, 28, 28), conditional=False, num_classes=None, pretrained=False,
+             trainable=True)
+    register("cgan", "genart_gan.model:load_cgan",
+             description="class-conditional DCGAN (Mirza & Osindero 2014) for genart train", latent_dim=64,
+             image_shape=(1, 28, 28), conditional=True, num_classes=10, pretrained=False, trainable=True)
