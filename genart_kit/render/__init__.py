@@ -1,0 +1,78 @@
+"""Frame renderers: frames ``[T, C, H, W]`` float32 in [0, 1] in, frames out — batched, chainable, streamable.
+
+Use them after a model in a pipe; they compose with ``|`` and apply directly to tensors::
+
+    clip = latents | vae | ga.render.colormap("magma") | ga.render.upscale(256) | ga.render.trails(0.8)
+    look = ga.render.colormap("viridis") | ga.render.posterize(6)
+    frames = look(vae.decode(z))                # [N, 3, 28, 28]
+
+Built-in renderers (registered as ``renderer`` entries; ``genart list renderers``):
+:func:`colormap`, :func:`upscale` / :func:`resize`, :func:`trails`, :func:`feedback`, :func:`posterize`,
+:func:`invert`, :func:`contrast`, :func:`gamma`, :func:`caption`. :func:`tile` lays several clips out in a
+grid (it combines clips, so it is a function of clips rather than a renderer). :func:`get` builds any
+registered renderer (including third-party ones) by name. A plain function ``f(frames) -> frames`` can be
+piped too (wrapped in :class:`Function`).
+
+This package imports torch only when one of these names is first used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_NAMES = {
+    "Renderer": "base",
+    "Chain": "base",
+    "Function": "base",
+    "check_frames_tensor": "base",
+    "colormap": "color",
+    "Colormap": "color",
+    "lut": "color",
+    "shipped_colormaps": "color",
+    "colormap_names": "color",
+    "posterize": "color",
+    "invert": "color",
+    "contrast": "color",
+    "gamma": "color",
+    "upscale": "geometry",
+    "resize": "geometry",
+    "Resize": "geometry",
+    "trails": "temporal",
+    "feedback": "temporal",
+    "caption": "text",
+    "Caption": "text",
+}
+
+__all__ = sorted([*_NAMES, "tile", "get"])
+
+
+def tile(*args: Any, **kwargs: Any) -> Any:
+    """Lay several clips out in a grid, frame by frame; see :func:`genart_kit.pipeline.tile`."""
+    from ..pipeline import tile as _tile
+
+    return _tile(*args, **kwargs)
+
+
+def get(name: str, **options: Any) -> Any:
+    """Build the renderer registered as *name* (built-in or from a plugin) with *options*.
+
+    Raises:
+        UnknownNameError: no renderer of that name (close names suggested).
+    """
+    from ..registry import get_registry
+
+    return get_registry().get("renderer", name).load(**options)
+
+
+def __getattr__(name: str) -> Any:
+    module = _NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'genart_kit.render' has no attribute '{name}'")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_NAMES))
