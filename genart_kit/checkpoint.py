@@ -183,9 +183,12 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], d
 
 def _load_pickle_weights_only(path: Path) -> dict[str, torch.Tensor]:
     import pickle
+    import warnings
 
     try:
-        obj = torch.load(str(path), map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # protocol warnings of the weights-only unpickler
+            obj = torch.load(str(path), map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, AttributeError, TypeError, ValueError, EOFError) as exc:
         raise CheckpointError(
             f"refusing to load '{path}': it is a pickle that would run code from the file when loaded "

@@ -26,6 +26,9 @@ from ..errors import DatasetError
 
 log = logging.getLogger(__name__)
 
+#: the project root searched for ``shared/datasets/mnist`` next to it (tests point it elsewhere)
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
 MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 
@@ -97,8 +100,7 @@ def _candidates(data_dir: Any) -> list[Path]:
     env = os.environ.get("GENART_DATA_DIR")
     if env:
         out += [Path(env).expanduser(), Path(env).expanduser() / "mnist"]
-    project = Path(__file__).resolve().parents[2]
-    for base in (Path.cwd(), project):
+    for base in (Path.cwd(), PROJECT_ROOT):
         out += [base / ".." / "shared" / "datasets" / "mnist", base / "shared" / "datasets" / "mnist"]
     out.append(cache_dir() / "mnist")
     return out
@@ -130,7 +132,9 @@ def _prepare_raw(src: Path) -> Path:
         return src.parent.parent
     from torchvision.datasets.utils import extract_archive
 
-    digest = str(abs(hash(str(src.resolve()))) % 10**10)
+    import hashlib
+
+    digest = hashlib.sha1(str(src.resolve()).encode()).hexdigest()[:12]
     root = cache_dir() / "mnist" / digest
     raw = root / "MNIST" / "raw"
     raw.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,108 @@
+"""``genart sample MODEL -o OUT``: decode N seeded latents to a PNG grid or a ``.npy`` uint8 array.
+
+No torch import at module level: everything heavy is imported inside :func:`handle`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+from typing import Any
+
+ORDER = 40
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register the ``sample`` sub-command."""
+    p = sub.add_parser(
+        "sample",
+        help="sample images from a model to a PNG grid or a .npy array",
+        description=(
+            "Decode N latents drawn with --seed to images. OUT ending in .png writes a grid; .npy writes a uint8 "
+            "array [N, H, W] (grayscale) or [N, H, W, C]. The same seed gives identical bytes. MODEL is a pretrained "
+            "name (vae-mnist, gan-mnist, cgan-mnist, cvae-mnist) or an architecture (gan, cgan, vae, cvae) with "
+            "--checkpoint PATH from genart train."
+        ),
+        epilog="Example: genart sample cgan-mnist -n 16 --label 7 --seed 3 -o sevens.png",
+    )
+    p.add_argument("model", metavar="MODEL", help="model name (see `genart list models`)")
+    p.add_argument("-n", "--num", type=int, default=64, metavar="N", help="number of samples (default 64)")
+    p.add_argument("--seed", type=int, default=0, help="latent seed (default 0)")
+    p.add_argument("--label", type=int, default=None, metavar="L",
+                   help="class label for conditional models (default: cycle through all labels)")
+    p.add_argument("--checkpoint", default=None, metavar="PATH", help="weights written by genart train (.safetensors)")
+    p.add_argument("--truncation", type=float, default=None, metavar="PSI", help="scale latents by PSI in (0, 1]")
+    p.add_argument("--nrow", type=int, default=None, help="images per grid row (default: about sqrt(N))")
+    p.add_argument("--device", default="cpu", help="cpu (default, bit-reproducible), cuda, cuda:N")
+    p.add_argument("-o", "--out", required=True, metavar="OUT", help="output file: .png (grid) or .npy (uint8 array)")
+    p.set_defaults(handler=handle)
+
+
+def to_uint8(frames: Any) -> Any:
+    """Frames ``[N, C, H, W]`` float in [0, 1] -> numpy uint8 ``[N, H, W]`` (C = 1) or ``[N, H, W, C]``,
+    rounding as ``torchvision.utils.save_image`` does (x * 255 + 0.5, clamped)."""
+    arr = frames.detach().cpu().mul(255).add_(0.5).clamp_(0, 255).to(dtype=__import__("torch").uint8)
+    arr = arr.permute(0, 2, 3, 1).numpy()
+    return arr[..., 0] if arr.shape[-1] == 1 else arr
+
+
+def write_samples(frames: Any, out: str | Path, nrow: int | None = None) -> Path:
+    """Write frames ``[N, C, H, W]`` float32 in [0, 1] to *out* atomically: a PNG grid (``torchvision.utils.
+    make_grid``, 2 px white padding) or a ``.npy`` uint8 array (see :func:`to_uint8`).
+
+    Raises:
+        ExportError: unsupported suffix or unwritable folder.
+    """
+    import io
+
+    import numpy as np
+
+    from ..checkpoint import atomic_write_bytes
+    from ..errors import ExportError
+
+    out = Path(out)
+    suffix = out.suffix.lower()
+    if suffix not in (".png", ".npy"):
+        raise ExportError(f"cannot write '{out}': genart sample writes .png (grid) or .npy (uint8 array); change the suffix.")
+    buf = io.BytesIO()
+    if suffix == ".npy":
+        np.save(buf, to_uint8(frames), allow_pickle=False)
+    else:
+        from PIL import Image
+        from torchvision.utils import make_grid
+
+        n = frames.shape[0]
+        grid = make_grid(frames.detach().cpu(), nrow=nrow or max(1, math.ceil(math.sqrt(n))), padding=2, pad_value=1.0)
+        arr = to_uint8(grid[None])[0]
+        img = Image.fromarray(arr[..., 0] if arr.ndim == 3 and frames.shape[1] == 1 else arr, mode="L" if frames.shape[1] == 1 else "RGB")
+        img.save(buf, format="PNG")
+    try:
+        return atomic_write_bytes(out, buf.getvalue())
+    except OSError as exc:
+        raise ExportError(f"cannot write '{out}' ({exc.strerror or exc}); pick a writable path.") from exc
+
+
+def handle(args: argparse.Namespace) -> int:
+    """Load the model, decode ``args.num`` latents (seed ``args.seed``) and write ``args.out``."""
+    import torch
+
+    from ..errors import InvalidInputError
+    from ..registry import get_registry
+
+    if args.num < 1:
+        raise InvalidInputError(f"-n must be >= 1, got {args.num}.")
+    model = get_registry().load("model", args.model, checkpoint=args.checkpoint, device=args.device)
+    z = model.sample_latents(args.num, seed=args.seed, truncation=args.truncation)
+    if model.num_classes is not None:
+        cond = args.label if args.label is not None else torch.arange(args.num) % model.num_classes
+    elif model.conditional:
+        raise InvalidInputError(f"model '{args.model}' needs a conditioning vector; sample it from Python (model.decode(z, vectors)).")
+    else:
+        if args.label is not None:
+            raise InvalidInputError(f"model '{args.model}' is not conditional; drop --label (conditional models: cgan-mnist, cvae-mnist).")
+        cond = None
+    frames = model.decode(z, cond)
+    path = write_samples(frames, args.out, nrow=args.nrow)
+    print(f"wrote {path} ({args.num} x {'x'.join(map(str, model.image_shape))})")
+    return 0

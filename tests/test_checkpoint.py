@@ -1,0 +1,183 @@
+"""Checkpoints: safetensors + config round trip, atomic writes, refusal of code-executing pickles, DDP
+``module.`` prefixes, CUDA-saved tensors on a CPU machine, architecture mismatches."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+
+import pytest
+import torch
+
+from genart_kit.checkpoint import (
+    atomic_write_bytes,
+    load_checkpoint,
+    model_state,
+    save_checkpoint,
+    strip_wrapper_prefixes,
+)
+from genart_kit.errors import CheckpointError
+
+
+def load(name: str, **kw):
+    """Load a registered model (what ``ga.model`` does)."""
+    from genart_kit.registry import get_registry
+
+    return get_registry().load("model", name, **kw)
+
+
+def tiny_vae(**kw):
+    from genart_vae.model import VAE
+
+    torch.manual_seed(0)
+    return VAE(latent_dim=4, width=4, hidden=8, **kw).eval()
+
+
+def test_round_trip_rebuilds_the_model(tmp_path: Path) -> None:
+    vae = tiny_vae()
+    path = save_checkpoint(tmp_path / "m.safetensors", vae.state_dict(),
+                           {"architecture": "vae", "model_config": vae.config, "command": "genart train vae"})
+    tensors, config = load_checkpoint(path)
+    assert config["architecture"] == "vae" and config["command"] == "genart train vae"
+    assert config["versions"]["torch"] == torch.__version__
+    assert set(tensors) == set(vae.state_dict())
+    again = load("vae", checkpoint=str(path), device="cpu")
+    assert again.latent_dim == 4 and again.config == vae.config
+    z = vae.sample_latents(3, seed=1)
+    assert torch.equal(again.decode(z), vae.decode(z))
+    assert not again.training
+
+
+def test_atomic_write_leaves_old_file_on_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "ck.safetensors"
+    atomic_write_bytes(target, b"old")
+
+    def boom(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(OSError):
+        atomic_write_bytes(target, b"new content")
+    assert target.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ck.safetensors"]  # no temp file left behind
+
+
+class _Evil:
+    def __reduce__(self):
+        return (os.system, (f"touch {os.environ.get('GENART_EVIL_MARKER', '/nonexistent/x')}",))
+
+
+def test_pickle_that_runs_code_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    marker = tmp_path / "pwned"
+    monkeypatch.setenv("GENART_EVIL_MARKER", str(marker))
+    bad = tmp_path / "evil.pt"
+    torch.save({"weight": torch.zeros(2), "payload": _Evil()}, bad)
+    with pytest.raises(CheckpointError, match="refusing to load") as info:
+        load("vae", checkpoint=str(bad), device="cpu")
+    assert "safetensors" in str(info.value)  # says how to fix it
+    assert not marker.exists()
+    raw = tmp_path / "evil.pkl"
+    raw.write_bytes(pickle.dumps(_Evil()))
+    with pytest.raises(CheckpointError, match="refusing to load"):
+        load_checkpoint(raw)
+    assert not marker.exists()
+
+
+def test_plain_torch_state_dict_with_ddp_prefixes_loads(tmp_path: Path) -> None:
+    vae = tiny_vae()
+    wrapped = {f"module.{k}": v for k, v in vae.state_dict().items()}
+    path = tmp_path / "ddp.pt"
+    torch.save(wrapped, path)
+    model = load("vae", checkpoint=str(path), device="cpu", latent_dim=4, width=4, hidden=8)
+    z = vae.sample_latents(2, seed=0)
+    assert torch.equal(model.decode(z), vae.decode(z))
+    # nested prefixes (a DDP-wrapped sub-module inside a model) are removed too
+    assert strip_wrapper_prefixes({"generator.module.net.0.weight": torch.zeros(1)}) == {"generator.net.0.weight": torch.zeros(1)}
+
+
+def test_safetensors_with_module_prefixes_loads(tmp_path: Path) -> None:
+    from safetensors.torch import save_file
+
+    vae = tiny_vae()
+    path = tmp_path / "ddp.safetensors"
+    save_file({f"module.{k}": v.contiguous() for k, v in vae.state_dict().items()}, str(path))
+    model = load("vae", checkpoint=str(path), device="cpu", latent_dim=4, width=4, hidden=8)
+    z = vae.sample_latents(2, seed=0)
+    assert torch.equal(model.decode(z), vae.decode(z))
+
+
+def test_cuda_saved_torch_checkpoint_loads_on_cpu(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A torch.save file whose storages are tagged 'cuda:0' (as written on a GPU machine) loads on the CPU."""
+    vae = tiny_vae()
+    path = tmp_path / "cuda.pt"
+    import torch.serialization as ser
+
+    real_tag = ser.location_tag
+    monkeypatch.setattr(ser, "location_tag", lambda storage: "cuda:0")
+    torch.save(vae.state_dict(), path)
+    monkeypatch.setattr(ser, "location_tag", real_tag)
+    if not torch.cuda.is_available():  # the file really is CUDA-tagged: a plain load fails here
+        with pytest.raises(RuntimeError, match="CUDA"):
+            torch.load(path, weights_only=True)
+    tensors, config = load_checkpoint(path)
+    assert config == {} and all(t.device.type == "cpu" for t in tensors.values())
+    model = load("vae", checkpoint=str(path), device="cpu", latent_dim=4, width=4, hidden=8)
+    assert torch.equal(model.decode(torch.zeros(1, 4)), vae.decode(torch.zeros(1, 4)))
+
+
+def test_other_architecture_is_named_in_the_error(tmp_path: Path) -> None:
+    vae = tiny_vae()
+    path = save_checkpoint(tmp_path / "v.safetensors", vae.state_dict(), {"architecture": "vae", "model_config": vae.config})
+    with pytest.raises(CheckpointError, match="architecture 'vae', not 'gan'") as info:
+        load("gan", checkpoint=str(path), device="cpu")
+    assert "genart sample vae --checkpoint" in str(info.value)
+    with pytest.raises(CheckpointError, match="'vae', not 'cvae'"):
+        load("cvae-mnist", checkpoint=str(path), device="cpu")
+
+
+def test_bare_state_dict_of_other_shape_is_a_clear_error(tmp_path: Path) -> None:
+    vae = tiny_vae()
+    path = tmp_path / "bare.pt"
+    torch.save(vae.state_dict(), path)
+    with pytest.raises(CheckpointError, match="has shape"):
+        load("vae", checkpoint=str(path), device="cpu", latent_dim=5, width=4, hidden=8)
+    with pytest.raises(CheckpointError, match="missing .* weights"):
+        load("gan", checkpoint=str(path), device="cpu")
+
+
+def test_missing_corrupt_and_non_tensor_files(tmp_path: Path) -> None:
+    with pytest.raises(CheckpointError, match="does not exist"):
+        load_checkpoint(tmp_path / "nope.safetensors")
+    vae = tiny_vae()
+    good = save_checkpoint(tmp_path / "g.safetensors", vae.state_dict(), {"architecture": "vae"})
+    cut = tmp_path / "cut.safetensors"
+    cut.write_bytes(good.read_bytes()[:200])
+    with pytest.raises(CheckpointError, match="truncated|not a readable"):
+        load_checkpoint(cut)
+    junk = tmp_path / "junk.bin"
+    junk.write_bytes(b"hello world, not a checkpoint")
+    with pytest.raises(CheckpointError):
+        load_checkpoint(junk)
+    lst = tmp_path / "list.pt"
+    torch.save([1, 2, 3], lst)
+    with pytest.raises(CheckpointError, match="state dict"):
+        load_checkpoint(lst)
+
+
+def test_training_state_is_not_model_state() -> None:
+    t = {"a.weight": torch.zeros(1), "optim.vae.0.exp_avg": torch.zeros(1), "rng.torch.0": torch.zeros(1, dtype=torch.uint8),
+         "history.loss": torch.zeros(3)}
+    assert list(model_state(t)) == ["a.weight"]
+
+
+def test_float16_storage_halves_weights(tmp_path: Path) -> None:
+    vae = tiny_vae()
+    p16 = save_checkpoint(tmp_path / "h.safetensors", vae.state_dict(), {"architecture": "vae", "model_config": vae.config},
+                          dtype=torch.float16)
+    tensors, _ = load_checkpoint(p16)
+    assert all(t.dtype == torch.float16 for t in tensors.values())
+    model = load("vae", checkpoint=str(p16), device="cpu")
+    assert next(model.parameters()).dtype == torch.float32
+    z = vae.sample_latents(2, seed=3)
+    assert torch.allclose(model.decode(z), vae.decode(z), atol=2e-2)

@@ -1,0 +1,228 @@
+"""The GAN/cGAN/VAE/CVAE architectures honour the model contract; the maths of the losses; the plugins
+register without importing torch; the shipped pretrained models load and decode."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from genart_kit.errors import InvalidInputError
+
+ARCHS = ["gan", "cgan", "vae", "cvae"]
+TINY = {"gan": {"width": 4, "latent_dim": 8}, "cgan": {"width": 4, "latent_dim": 8},
+        "vae": {"width": 4, "hidden": 8, "latent_dim": 4}, "cvae": {"width": 4, "hidden": 8, "latent_dim": 4}}
+PRETRAINED = ["gan-mnist", "cgan-mnist", "vae-mnist", "cvae-mnist"]
+
+
+def load(name: str, **kw):
+    from genart_kit.registry import get_registry
+
+    return get_registry().load("model", name, **kw)
+
+
+def tiny(arch: str, **kw):
+    torch.manual_seed(0)
+    return load(arch, device="cpu", **{**TINY[arch], **kw})
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_contract_shapes_range_and_batch_independence(arch: str) -> None:
+    m = tiny(arch)
+    assert not m.training
+    z = m.sample_latents(6, seed=3)
+    assert z.shape == (6, m.latent_dim) and z.dtype == torch.float32
+    assert torch.equal(z, m.sample_latents(6, seed=3))
+    assert not torch.equal(z, m.sample_latents(6, seed=4))
+    cond = torch.arange(6) % 10 if m.conditional else None
+    frames = m.decode(z, cond)
+    assert frames.shape == (6, 1, 28, 28) and frames.dtype == torch.float32
+    assert float(frames.min()) >= 0.0 and float(frames.max()) <= 1.0
+    # batch independence: each latent alone renders like in the batch (BatchNorm in eval mode)
+    m.train()  # even if someone left it in train mode
+    for i in (0, 5):
+        alone = m.decode(z[i:i + 1], None if cond is None else cond[i:i + 1])
+        assert torch.allclose(alone, frames[i:i + 1], atol=1e-6)
+    assert m.training  # decode restores the mode
+
+
+@pytest.mark.parametrize("arch", ["gan", "vae"])
+@pytest.mark.parametrize("shape", [(3, 32, 32), (3, 64, 64), (1, 64, 64)])
+def test_larger_and_rgb_images(arch: str, shape: tuple[int, int, int]) -> None:
+    m = tiny(arch, image_shape=shape)
+    out = m.decode(m.sample_latents(2, seed=0))
+    assert tuple(out.shape) == (2, *shape)
+    if arch == "vae":
+        assert tuple(m.encode(out).shape) == (2, m.latent_dim)
+
+
+def test_unsupported_image_size_is_a_clear_error() -> None:
+    with pytest.raises(InvalidInputError, match="use 28, 32, 64"):
+        tiny("gan", image_shape=(1, 30, 30))
+    with pytest.raises(InvalidInputError, match="use 28, 32, 64"):
+        tiny("vae", image_shape=(3, 100, 100))
+
+
+def test_gan_architecture_follows_dcgan() -> None:
+    from torch import nn
+
+    m = tiny("gan", width=8)
+    g_layers = list(m.generator.net)
+    assert isinstance(g_layers[-1], nn.Tanh)
+    assert any(isinstance(l, nn.BatchNorm2d) for l in g_layers)
+    d_layers = list(m.discriminator.net)
+    assert isinstance(d_layers[1], nn.LeakyReLU) and d_layers[1].negative_slope == 0.2
+    assert not isinstance(d_layers[1], nn.BatchNorm2d)  # no BN on D's first layer
+    convs = [l for l in m.modules() if isinstance(l, (nn.Conv2d, nn.ConvTranspose2d))]
+    std = torch.cat([c.weight.flatten() for c in convs]).std().item()
+    assert 0.015 < std < 0.025  # N(0, 0.02) init
+    bns = [l for l in m.modules() if isinstance(l, nn.BatchNorm2d)]
+    assert all(abs(b.weight.mean().item() - 1.0) < 0.05 for b in bns)
+    step = m.training_step()
+    for opt in step.optimizers.values():
+        group = opt.param_groups[0]
+        assert group["lr"] == 2e-4 and group["betas"] == (0.5, 0.999)
+
+
+def test_gan_training_step_is_the_classic_algorithm() -> None:
+    """One step moves D towards separating real from fake and G towards fooling D (non-saturating loss)."""
+    import torch.nn.functional as F
+
+    m = tiny("gan", width=8)
+    m.train()
+    step = m.training_step(lr=1e-3)
+    torch.manual_seed(1)
+    real = torch.rand(16, 1, 28, 28)
+    labels = torch.zeros(16, dtype=torch.long)
+    g0 = [p.clone() for p in m.generator.parameters()]
+    d0 = [p.clone() for p in m.discriminator.parameters()]
+    out = step(real, labels)
+    assert set(out) == {"loss_d", "loss_g", "d_real", "d_fake"}
+    assert all(math.isfinite(v) for v in out.values())
+    assert any(not torch.equal(a, b) for a, b in zip(g0, m.generator.parameters()))
+    assert any(not torch.equal(a, b) for a, b in zip(d0, m.discriminator.parameters()))
+    # over a few steps on a fixed real batch, D learns to tell real from fake
+    for _ in range(15):
+        out = step(real, labels)
+    assert out["d_real"] > out["d_fake"]
+    # the reported G loss is the non-saturating -log D(G(z)) = softplus(-logit)
+    logits = torch.tensor([0.3, -1.2])
+    assert torch.allclose(F.binary_cross_entropy_with_logits(logits, torch.ones(2), reduction="none"),
+                          -torch.log(torch.sigmoid(logits)), atol=1e-6)
+
+
+def test_negative_elbo_matches_the_closed_form() -> None:
+    from genart_vae.model import negative_elbo
+
+    torch.manual_seed(0)
+    logits = torch.randn(3, 1, 28, 28)
+    x = torch.bernoulli(torch.full((3, 1, 28, 28), 0.3))
+    mu, logvar = torch.randn(3, 5), torch.randn(3, 5) * 0.3
+    loss, recon, kl = negative_elbo(logits, x, mu, logvar, beta=2.0)
+    p = torch.sigmoid(logits)
+    manual_recon = -(x * torch.log(p) + (1 - x) * torch.log(1 - p)).flatten(1).sum(1)
+    var = logvar.exp()
+    manual_kl = 0.5 * (var + mu**2 - 1 - logvar).sum(1)  # KL(N(mu, var) || N(0, 1))
+    assert torch.allclose(recon, manual_recon, rtol=1e-4)
+    assert torch.allclose(kl, manual_kl, rtol=1e-5)
+    assert torch.allclose(loss, recon + 2.0 * kl)
+    # KL of the prior against itself is zero
+    assert negative_elbo(logits, x, torch.zeros(1, 5), torch.zeros(1, 5))[2].abs().max() == 0
+
+
+def test_vae_reparameterisation_and_training_step() -> None:
+    m = tiny("vae")
+    x = torch.rand(8, 1, 28, 28)
+    mu, logvar = m.posterior(x)
+    eps = torch.randn_like(mu)
+    logits, mu2, logvar2 = m(x, None, eps=eps)
+    assert torch.equal(mu, mu2)
+    assert torch.allclose(logits, m.decoder_logits(mu + torch.exp(0.5 * logvar) * eps))
+    assert torch.equal(m.encode(x), mu)  # encode = posterior mean
+    m.train()
+    step = m.training_step()
+    first = step(x, torch.zeros(8, dtype=torch.long))
+    for _ in range(20):
+        last = step(x, torch.zeros(8, dtype=torch.long))
+    assert set(last) == {"loss", "recon", "kl"}
+    assert last["loss"] < first["loss"]
+    assert abs(last["loss"] - (last["recon"] + last["kl"])) < 1e-3
+
+
+@pytest.mark.parametrize("arch", ["cgan", "cvae"])
+def test_conditional_models_take_labels_and_vectors(arch: str) -> None:
+    m = tiny(arch)
+    z = m.sample_latents(4, seed=0)
+    by_label = m.decode(z, 3)
+    one_hot = torch.nn.functional.one_hot(torch.full((4,), 3), 10).float()
+    assert torch.allclose(m.decode(z, one_hot), by_label)
+    assert not torch.allclose(m.decode(z, 4), by_label)
+    with pytest.raises(InvalidInputError, match="conditional"):
+        m.decode(z)
+    with pytest.raises(InvalidInputError, match="0..9"):
+        m.decode(z, 10)
+    vec = tiny(arch, cond_dim=6)
+    assert vec.num_classes is None and vec.cond_dim == 6
+    assert vec.decode(vec.sample_latents(2, seed=0), torch.randn(2, 6)).shape == (2, 1, 28, 28)
+    if arch == "cvae":
+        assert m.encode(by_label, 3).shape == (4, m.latent_dim)
+
+
+def test_unconditional_model_rejects_a_label_and_gan_cannot_encode() -> None:
+    gan = tiny("gan")
+    with pytest.raises(InvalidInputError, match="not conditional"):
+        gan.decode(gan.sample_latents(1, seed=0), 3)
+    with pytest.raises(InvalidInputError, match="cannot encode"):
+        gan.encode(torch.zeros(1, 1, 28, 28))
+
+
+def test_plugins_register_without_importing_torch() -> None:
+    code = (
+        "import sys; import genart_gan.plugin, genart_vae.plugin, genart_kit.training.plugin, genart_kit.training, "
+        "genart_kit.commands.train, genart_kit.commands.sample, genart_gan, genart_vae; "
+        "assert 'torch' not in sys.modules, 'torch imported'; print('ok')"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "ok"
+
+
+def test_registry_lists_architectures_and_pretrained_models() -> None:
+    from genart_kit.registry import get_registry
+
+    reg = get_registry()
+    names = reg.names("model")
+    for name in ARCHS + PRETRAINED:
+        assert name in names
+    for name in ARCHS:
+        assert reg.get("model", name).meta["trainable"] is True
+    for name in PRETRAINED:
+        meta = reg.get("model", name).meta
+        assert meta["pretrained"] is True and meta["trainable"] is False
+        assert meta["conditional"] == name.startswith("c")
+    assert {"mnist", "folder"} <= set(reg.names("dataset"))
+
+
+@pytest.mark.parametrize("name", PRETRAINED)
+def test_pretrained_models_load_offline_and_decode(name: str) -> None:
+    from genart_kit.registry import get_registry
+
+    weights = Path(__import__("genart_gan" if "gan" in name else "genart_vae").__file__).with_name("weights") / f"{name}.safetensors"
+    assert weights.exists() and weights.stat().st_size < 5_000_000
+    meta = get_registry().get("model", name).meta
+    m = load(name, device="cpu")
+    assert m.name == name and m.latent_dim == meta["latent_dim"] and tuple(m.image_shape) == tuple(meta["image_shape"])
+    from genart_kit.checkpoint import load_checkpoint
+
+    _, config = load_checkpoint(weights)
+    assert config["command"].startswith(f"genart train {name.split('-')[0]} --data mnist")
+    assert config["training"]["dataset"] == "mnist" and config["training"]["dataset_size"] == 60000
+    z = m.sample_latents(8, seed=0)
+    frames = m.decode(z, torch.arange(8) if m.conditional else None)
+    assert frames.shape == (8, 1, 28, 28)
+    # real digits: mostly dark background, some bright strokes (not noise, not blank)
+    assert 0.03 < float(frames.mean()) < 0.35
+    assert float((frames > 0.5).float().mean()) > 0.03
