@@ -1,0 +1,138 @@
+"""Atomic writes: a temporary file in the target folder, then :func:`os.replace`.
+
+An export that fails, or is interrupted (``KeyboardInterrupt``), never leaves a half-written file under the
+final name and never leaves temporary files behind: the temporary name is removed on every exception,
+``BaseException`` included. :func:`os.replace` is atomic on POSIX and Windows when source and target are in
+the same folder, which is why the temporary file is created next to the target rather than in ``/tmp``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..errors import ExportError
+
+__all__ = ["check_target", "atomic_path", "atomic_dir", "remove_quietly"]
+
+
+def check_target(path: str | os.PathLike[str], *, directory: bool = False) -> Path:
+    """Validate an output path before any work is done and return it as a :class:`~pathlib.Path`.
+
+    Args:
+        path: the final output path (a file, or a folder when *directory* is true).
+        directory: the output is a folder (PNG sequence).
+
+    Raises:
+        ExportError: the parent folder is missing, is not a folder or is not writable, or the target is an
+            existing folder where a file is expected (the message says how to fix it).
+    """
+    try:
+        p = Path(os.fspath(path)).expanduser()
+    except TypeError as exc:
+        raise ExportError(f"output path must be a str or os.PathLike, got {type(path).__name__}; pass e.g. 'out.gif'.") from exc
+    if str(p) in ("", "."):
+        raise ExportError("output path is empty; pass a file name such as 'out.gif'.")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.exists():
+        raise ExportError(f"cannot write '{p}': folder '{parent}' does not exist; create it first (mkdir -p '{parent}') or choose another path.")
+    if not parent.is_dir():
+        raise ExportError(f"cannot write '{p}': '{parent}' is not a folder; choose a path inside an existing folder.")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ExportError(f"cannot write '{p}': folder '{parent}' is not writable; fix its permissions or choose another folder.")
+    if not directory and p.is_dir():
+        raise ExportError(f"cannot write '{p}': it is an existing folder; choose a file name such as '{p / ('out' + (p.suffix or '.gif'))}'.")
+    if directory and p.exists() and not p.is_dir():
+        raise ExportError(f"cannot write the frame folder '{p}': a file of that name exists; remove it or choose another name.")
+    return p
+
+
+def _temp_name(p: Path, kind: str) -> Path:
+    # keep the real suffix last: some writers (ffmpeg) pick the container from it
+    return p.with_name(f".{p.stem}.{kind}-{secrets.token_hex(4)}{p.suffix}")
+
+
+def remove_quietly(path: Path) -> None:
+    """Remove a file or folder tree if it exists, ignoring errors (cleanup paths only)."""
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink()
+    except FileNotFoundError:
+        pass
+    except OSError:  # pragma: no cover - best effort
+        pass
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Context manager yielding a temporary path next to *path*; on success it is renamed onto *path*.
+
+    The temporary file is created empty (mode ``0o666`` minus the umask, like an ordinary file) so the
+    caller may open it for writing, or let a library (Pillow, ffmpeg) overwrite it. On any exception,
+    ``KeyboardInterrupt`` included, the temporary file is removed and the exception propagates; an existing
+    file under the final name is left untouched.
+
+    Raises:
+        ExportError: the folder is missing or not writable (see :func:`check_target`).
+    """
+    p = check_target(path)
+    for _ in range(100):
+        tmp = _temp_name(p, "part")
+        try:
+            fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
+        except FileExistsError:  # pragma: no cover - 32 random bits collided
+            continue
+        except OSError as exc:
+            raise ExportError(f"cannot write '{p}': {exc.strerror or exc}; check the folder's permissions and free space.") from exc
+        os.close(fd)
+        break
+    else:  # pragma: no cover
+        raise ExportError(f"cannot create a temporary file next to '{p}'.")
+    try:
+        yield tmp
+        os.replace(tmp, p)
+    except BaseException:
+        remove_quietly(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | os.PathLike[str], *, marker: str) -> Iterator[Path]:
+    """Context manager yielding a temporary folder next to *path*; on success it replaces *path*.
+
+    Used by the PNG-sequence exporter. A folder that already exists under the final name is replaced only
+    if it is empty or was written by the toolkit (it contains the file *marker*); otherwise the export is
+    refused, so a typo never deletes someone's folder. The swap is two renames (old folder aside, new folder
+    in place); a crash between them leaves the old folder under a hidden ``.name.old-*`` name, never a
+    half-written folder under the final name.
+
+    Raises:
+        ExportError: the parent folder is missing or unwritable, or the target folder holds foreign files.
+    """
+    p = check_target(path, directory=True)
+    if p.is_dir() and any(p.iterdir()) and not (p / marker).is_file():
+        raise ExportError(f"refusing to overwrite folder '{p}': it is not empty and was not written by genart-kit "
+                          f"(no {marker}); choose a new or empty folder.")
+    tmp = _temp_name(p, "part")
+    try:
+        tmp.mkdir()
+    except OSError as exc:
+        raise ExportError(f"cannot write '{p}': {exc.strerror or exc}; check the folder's permissions.") from exc
+    try:
+        yield tmp
+        old = None
+        if p.exists():
+            old = _temp_name(p, "old")
+            os.replace(p, old)
+        os.replace(tmp, p)
+        if old is not None:
+            remove_quietly(old)
+    except BaseException:
+        remove_quietly(tmp)
+        raise

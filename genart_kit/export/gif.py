@@ -1,0 +1,415 @@
+"""Animated GIF export: exact timing, every frame kept, one flicker-free palette, bounded memory.
+
+The file is written block by block (header, NETSCAPE loop block, comment, then one graphic-control
+extension + image per frame) with Pillow's LZW encoder doing the compression, instead of going through
+``Image.save(save_all=True)``, because that path (Pillow 10-13):
+
+* merges identical consecutive frames into one longer frame and drops "empty" frames, which changes the
+  frame count and breaks holds at the end of a loop;
+* quantises every frame separately (median cut, about 0.1 s per 256x256 frame), which flickers on smooth
+  colour walks;
+* needs every frame in memory at once.
+
+Timing: GIF delays are integer centiseconds (1/100 s). A frame at ``fps`` lasts ``100 / fps`` cs, which is
+rarely an integer, so the delays are distributed to keep the running total exact: frame ``i`` ends at
+``round((i + 1) * 100 / fps)`` cs. At 24 fps the delays repeat 4, 4, 5, 4, 4, 4 (25 cs per 6 frames = 1/24 s
+per frame on average, no drift); at 25 or 50 fps they are a constant 4 or 2 cs. Browsers and most viewers
+replace delays under 2 cs (20 ms) by 10 cs (100 ms), so ``fps`` above 50 is refused unless
+``allow_fast_fps=True`` (then a warning is logged and the delays are written as they are).
+
+Palette strategy (streaming vs. a global palette): frames are buffered, in memory up to 64 MiB and then in
+an unlinked temporary file in the output folder, until the clip ends or ``buffer_mb`` is reached, while a
+colour histogram is sampled from them. One palette is built from that histogram (see
+:mod:`genart_kit.export.palette`), the buffered frames are encoded, and any remaining frames are streamed
+straight through with the same palette. So clips up to ``buffer_mb`` (256 MiB: about 1,300 frames of
+256x256 RGB) get a palette computed from every frame; longer clips get one computed from their first
+``buffer_mb`` of frames, and memory stays bounded whatever the length. Pass ``palette=`` (a fixed ``[K, 3]``
+uint8 array) to stream with no buffering at all.
+
+Size: after the first frame, each frame stores only the bounding box of the pixels that changed; inside it,
+unchanged pixels become the transparent index when that compresses better (both are tried; the smaller
+wins; the second pass is only tried when at least 10% of the box is unchanged). Identical frames become a 1x1 transparent frame that keeps its own delay.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import struct
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from ..errors import ExportError, InvalidInputError
+from .atomic import atomic_path, check_target
+from .frames import FrameStream, check_fps, cumulative_delays
+from .palette import DITHER_MODES, ColorHistogram, ColorMapper, build_palette
+from .recipe import RECIPE_KEY, dumps_recipe
+
+log = logging.getLogger(__name__)
+
+__all__ = ["GifExporter", "write_gif"]
+
+MAX_FPS = 50.0
+"""Highest frame rate whose delay (2 cs) viewers honour; faster GIFs are shown at 10 fps by browsers."""
+
+_MEM_SPOOL = 64 << 20
+
+
+class _TooBig(Exception):
+    pass
+
+
+class _Counting:
+    """File wrapper that counts bytes and aborts once a size budget is exceeded."""
+
+    def __init__(self, fp: IO[bytes], limit: int | None) -> None:
+        self.fp = fp
+        self.n = 0
+        self.limit = limit
+
+    def write(self, data: bytes) -> None:
+        self.n += len(data)
+        if self.limit is not None and self.n > self.limit:
+            raise _TooBig
+        self.fp.write(data)
+
+
+def _lzw(indices: np.ndarray, bits: int) -> bytes:
+    """LZW-compress ``[h, w]`` uint8 palette indices into GIF data sub-blocks (Pillow's C encoder)."""
+    from PIL import Image
+
+    h, w = indices.shape
+    im = Image.frombuffer("P", (w, h), np.ascontiguousarray(indices).tobytes(), "raw", "P", 0, 1)
+    return im.tobytes("gif", "P", bits, 0)
+
+
+class _GifStream:
+    """Writes a GIF89a block by block. Frames go in as full-canvas index arrays; deltas are computed here."""
+
+    def __init__(self, out: _Counting, size: tuple[int, int], palette: np.ndarray, *, loop: int | None,
+                 comment: str | None, optimize: bool, has_alpha: bool) -> None:
+        self.out = out
+        self.w, self.h = size
+        k = len(palette)
+        self.tr = k  # transparent index right after the opaque colours
+        self.bits = max(2, math.ceil(math.log2(k + 1)))
+        self.optimize = optimize
+        self.has_alpha = has_alpha
+        self.canvas = np.full((self.h, self.w), self.tr, np.uint8)
+        self.pending: tuple[np.ndarray, int] | None = None
+        self.first_has_tr = False
+        self.frames = 0
+        table = np.zeros((1 << self.bits, 3), np.uint8)
+        table[:k] = palette
+        flags = 0x80 | ((self.bits - 1) << 4) | (self.bits - 1)
+        head = [b"GIF89a", struct.pack("<HHBBB", self.w, self.h, flags, self.tr, 0), table.tobytes()]
+        if loop is not None:
+            head.append(b"!\xff\x0bNETSCAPE2.0\x03\x01" + struct.pack("<H", loop) + b"\x00")
+        if comment:
+            data = f"{RECIPE_KEY} {comment}".encode("utf-8")
+            head.append(b"!\xfe")
+            for i in range(0, len(data), 255):
+                sub = data[i:i + 255]
+                head.append(bytes([len(sub)]) + sub)
+            head.append(b"\x00")
+        out.write(b"".join(head))
+
+    def add(self, target: np.ndarray, delay_cs: int) -> None:
+        """Queue frame *target* ``[H, W]`` uint8 (index ``tr`` = transparent) shown for *delay_cs* centiseconds."""
+        if self.frames == 0:
+            self.first_has_tr = bool(self.has_alpha and (target == self.tr).any())
+        if self.pending is not None:
+            self._emit(*self.pending, nxt=target)
+        self.pending = (target, delay_cs)
+        self.frames += 1
+
+    def close(self) -> None:
+        if self.pending is not None:
+            self._emit(*self.pending, nxt=None)
+            self.pending = None
+        self.out.write(b";")
+
+    def _emit(self, target: np.ndarray, delay: int, nxt: np.ndarray | None) -> None:
+        tr = self.tr
+        if nxt is None:
+            clear = self.first_has_tr  # the loop restarts on a cleared canvas
+        else:
+            clear = bool(self.has_alpha and np.any((nxt == tr) & (target != tr)))
+        if not self.optimize or clear:
+            x0, y0, sub = 0, 0, target
+            changed_sub = target != self.canvas if self.optimize else None
+        else:
+            changed = target != self.canvas
+            rows = np.flatnonzero(changed.any(axis=1))
+            if rows.size == 0:
+                x0 = y0 = 0
+                sub = np.full((1, 1), tr, np.uint8)
+                changed_sub = None
+            else:
+                cols = np.flatnonzero(changed[rows[0]:rows[-1] + 1].any(axis=0))
+                y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+                sub = target[y0:y1, x0:x1]
+                changed_sub = changed[y0:y1, x0:x1]
+        data = _lzw(sub, self.bits)
+        if changed_sub is not None and np.count_nonzero(changed_sub) <= 0.9 * changed_sub.size:
+            # enough unchanged pixels to make transparent runs worth a second LZW pass
+            alt = np.where(changed_sub, sub, np.uint8(tr))
+            data2 = _lzw(alt, self.bits)
+            if len(data2) < len(data):
+                data = data2
+        disposal = 2 if clear else 1
+        h, w = sub.shape
+        self.out.write(b"".join([
+            b"!\xf9\x04", bytes([(disposal << 2) | 1]), struct.pack("<H", delay), bytes([tr]), b"\x00",
+            b",", struct.pack("<HHHHB", x0, y0, w, h, 0), bytes([self.bits]), data, b"\x00",
+        ]))
+        if clear:
+            self.canvas.fill(tr)
+        else:
+            self.canvas = target.copy()
+
+
+class _Spool:
+    """Frames ``[H, W, C]`` uint8 buffered in memory, rolling over to an unlinked temp file (bounded RAM)."""
+
+    def __init__(self, folder: Path, shape: tuple[int, int, int]) -> None:
+        self.shape = shape
+        self.frame_bytes = int(np.prod(shape))
+        self.count = 0
+        self.fh = tempfile.SpooledTemporaryFile(max_size=_MEM_SPOOL, dir=folder, prefix=".genart-spool-")
+
+    def write(self, batch: np.ndarray) -> None:
+        self.fh.write(batch.tobytes())
+        self.count += batch.shape[0]
+
+    @property
+    def nbytes(self) -> int:
+        return self.count * self.frame_bytes
+
+    def batches(self, size: int = 16) -> Iterator[np.ndarray]:
+        self.fh.seek(0)
+        left = self.count
+        while left:
+            n = min(size, left)
+            buf = self.fh.read(n * self.frame_bytes)
+            yield np.frombuffer(buf, np.uint8).reshape(n, *self.shape)
+            left -= n
+
+    def close(self) -> None:
+        self.fh.close()
+
+
+def _resize(batch: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    from PIL import Image
+
+    out = []
+    c = batch.shape[-1]
+    for f in batch:
+        im = Image.fromarray(f[..., 0] if c == 1 else f)
+        out.append(np.asarray(im.resize(size, Image.Resampling.LANCZOS)).reshape(size[1], size[0], c))
+    return np.stack(out)
+
+
+def _check_int(name: str, value: Any, lo: int, hi: int, hint: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not lo <= int(value) <= hi:
+        raise InvalidInputError(f"{name} must be an integer from {lo} to {hi}, got {value!r}; {hint}.")
+    return int(value)
+
+
+class GifExporter:
+    """Writes animated GIFs (the toolkit's first-class output). Registered as exporter ``"gif"`` (``.gif``)."""
+
+    name = "gif"
+    suffixes = (".gif",)
+
+    def write(self, path: str | Path, batches: Iterable[np.ndarray], *, fps: float, total_frames: int | None = None,
+              recipe: dict[str, Any] | None = None, colors: int = 256, dither: str = "none", dither_strength: float = 1.0,
+              loop: int | None = 0, max_bytes: int | None = None, palette: np.ndarray | None = None, optimize: bool = True,
+              buffer_mb: float = 256, allow_fast_fps: bool = False, lut_bits: int | None = None) -> Path:
+        """Write *batches* to the GIF *path*, atomically, and return the path.
+
+        Args:
+            path: output file (``.gif``); its folder must exist.
+            batches: iterable of uint8 arrays ``[B, H, W, C]``, C in {1, 3, 4}; streamed. With C = 4, pixels
+                with alpha < 128 are transparent (GIF has 1-bit transparency).
+            fps: frames per second, > 0 and at most 50 (see ``allow_fast_fps``). Delays are whole
+                centiseconds distributed so that the total duration is exact (24 fps -> 4, 4, 5, 4, 4, 4 cs).
+            total_frames: optional number of frames, only checked against the real count (a warning).
+            recipe: JSON-serialisable dict embedded as a comment extension (``read_recipe`` reads it back).
+            colors: palette size, 2..256 (one index of the 256 is kept for transparency, so at most 255
+                opaque colours).
+            dither: ``"none"`` (default: smallest files, no noise), ``"bayer"`` (ordered dithering, temporally
+                stable: the right choice against banding in animations) or ``"floyd-steinberg"`` (error
+                diffusion: smoother stills, but the dither pattern crawls between frames).
+            dither_strength: ordered-dither amplitude in units of the palette's typical colour spacing.
+            loop: NETSCAPE loop count; 0 (default) loops forever, ``None`` writes no loop block (plays once).
+            max_bytes: size budget in bytes. The clip is re-encoded with fewer colours (down to 64), then at
+                75%, 50%, 37.5% and 25% of its size, then with fewer colours again, until it fits; needs the
+                whole clip to fit in ``buffer_mb``.
+            palette: fixed palette ``[K, 3]`` uint8, K <= 255: frames stream straight to disk, nothing is buffered.
+            optimize: store only the changed rectangle of each frame (default True). False writes every frame
+                in full (larger files, same pixels).
+            buffer_mb: how much of the clip (MiB of raw frames) the global palette is computed from; beyond
+                that, frames are streamed with the palette computed so far.
+            allow_fast_fps: write fps > 50 anyway (browsers will play it at 10 fps).
+            lut_bits: colour lookup precision, 5..8 bits per channel (8 = exact nearest colour). Default: the
+                finest of 7, 6, 5 bits whose table cells occupied by the clip's colour sample stay under 32,768
+                (smooth walks get 7 bits; clips whose colours fill the RGB cube get 5), 6 with a fixed palette.
+
+        Returns:
+            the output path.
+
+        Raises:
+            ExportError: bad fps, unwritable path, no frames, frames larger than 65535 px, or a ``max_bytes``
+                budget that cannot be met.
+            InvalidInputError: bad frames (dtype, shape, NaN) or bad option values.
+        """
+        fps = check_fps(fps)
+        if fps > MAX_FPS and not allow_fast_fps:
+            raise ExportError(f"GIF cannot play {fps:g} fps: delays are whole centiseconds and viewers show delays under 20 ms "
+                              f"(fps > {MAX_FPS:g}) at 100 ms; use fps <= 50 (e.g. keep every other frame at fps / 2), another "
+                              f"format (.webp, .mp4), or pass allow_fast_fps=True.")
+        if fps > MAX_FPS:
+            log.warning("writing a GIF at %g fps: most viewers play delays under 20 ms at 100 ms", fps)
+        if 100.0 / fps > 65535:
+            raise ExportError(f"GIF frame delays are at most 655.35 s; fps={fps:g} is too slow. Use fps >= 0.0016.")
+        colors = _check_int("colors", colors, 2, 256, "pass e.g. colors=256")
+        if dither not in DITHER_MODES:
+            raise InvalidInputError(f"dither must be one of {', '.join(DITHER_MODES)}, got {dither!r}.")
+        if loop is not None:
+            loop = _check_int("loop", loop, 0, 65535, "0 loops forever; None plays once")
+        if max_bytes is not None:
+            max_bytes = _check_int("max_bytes", max_bytes, 1, 1 << 62, "pass a size in bytes, e.g. max_bytes=2_000_000")
+        if not (isinstance(buffer_mb, (int, float)) and math.isfinite(buffer_mb) and buffer_mb > 0):
+            raise InvalidInputError(f"buffer_mb must be a positive number of MiB, got {buffer_mb!r}.")
+        if lut_bits is not None:
+            lut_bits = _check_int("lut_bits", lut_bits, 5, 8, "or None to choose automatically")
+        fixed = None
+        if palette is not None:
+            fixed = np.asarray(palette)
+            if fixed.ndim != 2 or fixed.shape[1] != 3 or not 1 <= len(fixed) <= 255 or fixed.dtype != np.uint8:
+                raise InvalidInputError(f"palette must be a uint8 array [K, 3] with 1 <= K <= 255, got {fixed.dtype} {tuple(fixed.shape)}.")
+        comment = dumps_recipe(recipe)
+        target = check_target(path)
+        stream = FrameStream(batches, max_side=65535, fmt="GIF")
+        h, w, c = stream.peek()
+        opaque = min(colors, 255)
+        mapper_opts: dict[str, Any] = dict(dither=dither, dither_strength=float(dither_strength), lut_bits=lut_bits or 6)
+
+        def encode(fp: IO[bytes], sources: Iterable[np.ndarray], pal: np.ndarray, exact: bool, size: tuple[int, int],
+                   limit: int | None) -> int:
+            out = _Counting(fp, limit)
+            mapper = ColorMapper(pal, exact=exact, **mapper_opts)
+            gs = _GifStream(out, size, pal, loop=loop, comment=comment, optimize=optimize, has_alpha=c == 4)
+            delays = cumulative_delays(fps, 100)
+            for batch in sources:
+                if size != (w, h):
+                    batch = _resize(batch, size)
+                for f in batch:
+                    idx = mapper.map(f)
+                    if c == 4:
+                        idx[f[..., 3] < 128] = gs.tr
+                    gs.add(idx, next(delays))
+            gs.close()
+            return out.n
+
+        with atomic_path(target) as tmp, open(tmp, "wb") as fp:
+            if fixed is not None and max_bytes is None:
+                encode(fp, stream, fixed, False, (w, h), None)
+                self._check_count(stream.count, total_frames)
+                return target
+            spool = _Spool(target.parent, (h, w, c))
+            try:
+                hist = ColorHistogram(opaque, ColorHistogram.auto_stride(h, w))
+                it = iter(stream)
+                limit = int(buffer_mb * (1 << 20))
+                exhausted = True
+                for batch in it:
+                    spool.write(batch)
+                    hist.add(batch, None if c != 4 else batch[..., 3] >= 128)
+                    if spool.nbytes >= limit:
+                        exhausted = False
+                        break
+                if lut_bits is None:
+                    mapper_opts["lut_bits"] = hist.lut_bits()
+                if max_bytes is not None and not exhausted:
+                    raise ExportError(f"max_bytes needs the whole clip buffered, but it is longer than buffer_mb={buffer_mb:g} MiB; "
+                                      f"raise buffer_mb or drop max_bytes.")
+
+                def palette_for(k: int) -> tuple[np.ndarray, bool]:
+                    if fixed is not None:
+                        return fixed, False
+                    ex = hist.exact_colors()
+                    if ex is not None and 0 < len(ex) <= k:
+                        return ex, True
+                    pts, wts = hist.cells()
+                    if len(pts) == 0:  # fully transparent clip
+                        return np.zeros((1, 3), np.uint8), False
+                    return build_palette(pts, wts, k), False
+
+                if max_bytes is None:
+                    pal, exact = palette_for(opaque)
+
+                    def sources() -> Iterator[np.ndarray]:
+                        yield from spool.batches()
+                        yield from it
+
+                    encode(fp, sources(), pal, exact, (w, h), None)
+                else:
+                    best = None
+                    for k, scale in self._budget_plan(opaque, w, h):
+                        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+                        pal, exact = palette_for(k)
+                        fp.seek(0)
+                        fp.truncate()
+                        try:
+                            n = encode(fp, spool.batches(), pal, exact, size, max_bytes)
+                        except _TooBig:
+                            best = (k, size)
+                            continue
+                        if (k, scale) != (opaque, 1.0):
+                            log.info("GIF size budget %d bytes: wrote %d colours at %dx%d (%d bytes)", max_bytes, k, size[0], size[1], n)
+                        break
+                    else:
+                        assert best is not None
+                        raise ExportError(f"cannot fit the GIF in max_bytes={max_bytes}: even {best[0]} colours at "
+                                          f"{best[1][0]}x{best[1][1]} px is larger; raise max_bytes or export fewer frames.")
+            finally:
+                spool.close()
+        self._check_count(stream.count, total_frames)
+        return target
+
+    @staticmethod
+    def _budget_plan(colors: int, w: int, h: int) -> list[tuple[int, float]]:
+        plan: list[tuple[int, float]] = []
+        for k in (colors, 128, 64):
+            if k <= colors:
+                plan.append((k, 1.0))
+        k64 = min(colors, 64)
+        for s in (0.75, 0.5, 0.375, 0.25):
+            if round(w * s) >= 1 and round(h * s) >= 1:
+                plan.append((k64, s))
+        smallest = plan[-1][1]
+        for k in (32, 16, 8, 4, 2):
+            if k < k64:
+                plan.append((k, smallest))
+        seen: set[tuple[int, float]] = set()
+        return [p for p in plan if not (p in seen or seen.add(p))]
+
+    @staticmethod
+    def _check_count(count: int, total_frames: int | None) -> None:
+        if total_frames is not None and total_frames != count:
+            log.warning("total_frames=%s but the clip had %d frames", total_frames, count)
+
+
+def write_gif(path: str | Path, batches: Iterable[np.ndarray], *, fps: float, **options: Any) -> Path:
+    """Shortcut for ``GifExporter().write(path, batches, fps=fps, **options)``."""
+    return GifExporter().write(path, batches, fps=fps, **options)
+
+
+GIF = GifExporter()
+"""The registered instance (exporter ``"gif"``)."""
