@@ -1,0 +1,640 @@
+"""The live-coding REPL session: prompt, code execution off the prompt thread, previews, live loops.
+
+Start it with ``genart repl`` (or :func:`main`). Architecture, in one paragraph: the main thread only
+draws prompt_toolkit's :class:`~prompt_toolkit.PromptSession` (the synchronous ``prompt()``, never inside a
+running event loop) and waits; each input runs as a :class:`~genart_kit.repl.background.Job` on a worker
+thread. While a job runs longer than ``progress_delay`` seconds the main thread shows prompt_toolkit's
+:class:`~prompt_toolkit.shortcuts.ProgressBar`, whose Ctrl-C cancels the job (cooperative event plus an
+asynchronous ``KeyboardInterrupt``), and keys typed meanwhile are kept for the next prompt. All output goes
+through ``patch_stdout`` so background threads (loop swaps, render errors, user ``print``) never corrupt the
+prompt. Live loops render on their own threads and play in the prompt's bottom toolbar (truecolor
+half-blocks) and, after ``:preview``, in a browser.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import codeop
+import contextlib
+import linecache
+import logging
+import os
+import re
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import Any, TextIO
+
+from prompt_toolkit import PromptSession
+from prompt_toolkit.application import run_in_terminal
+from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
+from prompt_toolkit.completion import ThreadedCompleter
+from prompt_toolkit.enums import EditingMode
+from prompt_toolkit.filters import Condition, emacs_insert_mode, has_completions, has_selection, vi_insert_mode, vi_navigation_mode
+from prompt_toolkit.history import FileHistory, History, InMemoryHistory
+from prompt_toolkit.input.typeahead import store_typeahead
+from prompt_toolkit.key_binding import KeyBindings
+from prompt_toolkit.keys import Keys
+from prompt_toolkit.lexers import PygmentsLexer
+from prompt_toolkit.output import ColorDepth, DummyOutput
+from prompt_toolkit.patch_stdout import patch_stdout
+from prompt_toolkit.shortcuts import ProgressBar
+from prompt_toolkit.shortcuts.progress_bar import formatters as pbf
+from prompt_toolkit.styles import Style
+from pygments.lexers.python import PythonLexer
+
+from .. import __version__
+from ..errors import Cancelled, GenartError, InvalidInputError
+from .background import JobRunner, Preloader, is_clip_like, materialize
+from .completion import ReplCompleter
+from .loops import LoopManager
+from .preview_term import TerminalPreview, fit, half_block_ansi, tile, to_rgb
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Repl", "main", "is_complete", "default_history_path", "format_exception"]
+
+_REPL_DIR = str(Path(__file__).resolve().parent) + os.sep
+_INPUT_PREFIX = "<repl-"
+
+STYLE = Style.from_dict({
+    "bottom-toolbar": "noreverse",
+    "bottom-toolbar.text": "",
+    "preview.status": "#9a9a9a",
+    "prompt": "#5fafff bold",
+    "continuation": "#5f5f5f",
+    "hint": "#808080",
+    "progressbar title": "#9a9a9a",
+    "label": "#5fafff",
+})
+
+
+# ------------------------------------------------------------------------------------------ helpers
+
+
+def default_history_path() -> Path:
+    """Where the REPL keeps its history: ``$GENART_HISTORY`` if set, else
+    ``$XDG_DATA_HOME/genart-kit/repl_history`` (``~/.local/share/genart-kit/repl_history`` by default)."""
+    override = os.environ.get("GENART_HISTORY")
+    if override:
+        return Path(override).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "genart-kit" / "repl_history"
+
+
+def is_complete(text: str) -> bool:
+    """Whether Enter at the end of *text* should run it (``True``) or open a new line (``False``).
+
+    Same rule as the standard Python prompt (:func:`codeop.compile_command`): an open bracket, string or
+    block header continues; a compound statement (``for``, ``def``...) runs after an empty line; a syntax
+    error runs (so it is reported); colon commands and blank input run at once.
+    """
+    if not text.strip() or text.lstrip().startswith(":"):
+        return True
+    lines = text.split("\n")
+    if not lines[-1].strip():
+        lines[-1] = ""
+    src = "\n".join(lines)
+    try:
+        return codeop.compile_command(src, "<input>", "single") is not None
+    except (SyntaxError, ValueError, OverflowError):
+        pass
+    # Several statements (a paste): complete when `exec` compiles and we are not inside an indented block.
+    try:
+        code = codeop.compile_command(src, "<input>", "exec")
+    except (SyntaxError, ValueError, OverflowError):
+        return True
+    if code is None:
+        return False
+    return lines[-1] == "" or not lines[-1][:1].isspace()
+
+
+_DEDENT_AFTER = re.compile(r"^\s*(return|pass|break|continue|raise)\b")
+
+
+def _newline_with_indent(buffer: Any) -> None:
+    line = buffer.document.current_line_before_cursor
+    indent = len(line) - len(line.lstrip(" "))
+    code = line.split("#", 1)[0].rstrip()
+    if code.endswith(":"):
+        indent += 4
+    elif _DEDENT_AFTER.match(line):
+        indent = max(0, indent - 4)
+    buffer.insert_text("\n" + " " * indent)
+
+
+def format_exception(exc: BaseException, *, full: bool = False, max_frames: int = 6) -> str:
+    """Format a user-code exception.
+
+    Short form (default): a toolkit error (:class:`~genart_kit.errors.GenartError`) is one line
+    (``UnknownNameError: unknown model 'vea'. Did you mean 'vae'? ...``); anything else is a traceback
+    without the REPL's own frames, limited to the first input frame plus the last *max_frames* frames, and
+    without chained exceptions. ``full=True`` gives everything (``:tb``).
+    """
+    if isinstance(exc, (KeyboardInterrupt, Cancelled)) and not full:
+        return f"{type(exc).__name__}: {exc}" if str(exc) else "KeyboardInterrupt"
+    if isinstance(exc, GenartError) and not full:
+        return f"{type(exc).__name__}: {exc}"
+    te = traceback.TracebackException.from_exception(exc)
+    frames = [f for f in te.stack if not f.filename.startswith(_REPL_DIR)]
+    hidden = 0
+    if not full and len(frames) > max_frames + 1:
+        first_user = next((i for i, f in enumerate(frames) if f.filename.startswith(_INPUT_PREFIX)), None)
+        keep = frames[-max_frames:]
+        hidden = len(frames) - len(keep)
+        if first_user is not None and frames[first_user] not in keep:
+            keep = [frames[first_user]] + keep
+            hidden -= 1
+        frames = keep
+    te.stack = traceback.StackSummary.from_list(frames)
+    if not full:
+        te.__cause__ = None
+        te.__context__ = None
+    text = "".join(te.format(chain=full))
+    if hidden > 0:
+        text = text.replace("Traceback (most recent call last):\n",
+                            f"Traceback (most recent call last, {hidden} frames hidden; :tb shows all):\n", 1)
+    return text.rstrip("\n")
+
+
+class _LazyRegistry:
+    """Forwards to :func:`genart_kit.registry.get_registry` on first use (plugin discovery is not free)."""
+
+    def _reg(self) -> Any:
+        from ..registry import get_registry
+
+        return get_registry()
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self._reg(), name)
+
+    def __dir__(self) -> list[str]:
+        return [n for n in dir(self._reg()) if not n.startswith("_")]
+
+    def __repr__(self) -> str:
+        try:
+            reg = self._reg()
+            from ..registry import KINDS
+
+            counts = ", ".join(f"{len(reg.names(k))} {KINDS[k][1]}" for k in KINDS)
+            return f"<registry: {counts}>"
+        except Exception as exc:  # noqa: BLE001
+            return f"<registry (unavailable: {exc})>"
+
+
+# ----------------------------------------------------------------------------------------------- Repl
+
+
+class Repl:
+    """One live-coding session.
+
+    Args:
+        input / output: prompt_toolkit input and output (default: the terminal). Tests pass a pipe input
+            and a :class:`~prompt_toolkit.output.DummyOutput`.
+        stdout: where results and messages go (default: ``sys.stdout``, patched while the REPL runs).
+        history_path: history file (default :func:`default_history_path`); ``False`` keeps history in
+            memory only.
+        vi_mode: start in vi editing mode (``:vi`` / ``:emacs`` switch).
+        term_preview: show the live loops in the bottom toolbar.
+        preview_rows: toolbar picture height in terminal rows (2 pixels each).
+        preload: import torch and the toolkit in the background at start.
+        progress_delay: seconds a job runs before the progress bar appears.
+        cancel_grace: seconds to wait for a cancelled job before detaching it.
+        color_depth: prompt_toolkit colour depth (default: true colour unless ``PROMPT_TOOLKIT_COLOR_DEPTH``
+            says otherwise).
+    """
+
+    def __init__(self, *, input: Any = None, output: Any = None, stdout: TextIO | None = None,
+                 history_path: str | os.PathLike[str] | bool | None = None, vi_mode: bool = False,
+                 term_preview: bool = True, preview_rows: int = 14, preload: bool = True,
+                 progress_delay: float = 0.3, cancel_grace: float = 3.0, color_depth: ColorDepth | None = None,
+                 banner: bool = True) -> None:
+        self.stdout = stdout
+        self.progress_delay = progress_delay
+        self.cancel_grace = cancel_grace
+        self.banner = banner
+        self.exiting = False
+        self.exit_code = 0
+        self.counter = 0
+        self.last_error: BaseException | None = None
+        self.last_job: Any = None
+        self.web: Any = None
+        self.watches: dict[str, Any] = {}
+        self.runner = JobRunner()
+        self.preloader = Preloader(after=self._warm_registry) if preload else None
+        self.loops = LoopManager(notify=self.notify, format_error=format_exception)
+        self.namespace = self._make_namespace()
+
+        from . import commands as _commands
+
+        self.commands = _commands
+        self.history = self._make_history(history_path)
+        if color_depth is None and not os.environ.get("PROMPT_TOOLKIT_COLOR_DEPTH"):
+            color_depth = ColorDepth.TRUE_COLOR
+        self._dummy_output = isinstance(output, DummyOutput)
+        completer = ReplCompleter(self.namespace, self._registry_pairs, commands=_commands.command_list(),
+                                  command_args=_commands.argument_completers(self))
+        self.session: PromptSession[str] = PromptSession(
+            message=[("class:prompt", ">>> ")],
+            multiline=True,
+            prompt_continuation=lambda width, line_number, wrap_count: [("class:continuation", "... ".rjust(width))],
+            lexer=PygmentsLexer(PythonLexer),
+            completer=ThreadedCompleter(completer),
+            complete_while_typing=False,
+            auto_suggest=AutoSuggestFromHistory(),
+            history=self.history,
+            enable_history_search=False,
+            key_bindings=self._key_bindings(),
+            style=STYLE,
+            include_default_pygments_style=True,
+            editing_mode=EditingMode.VI if vi_mode else EditingMode.EMACS,
+            bottom_toolbar=self._toolbar,
+            color_depth=color_depth,
+            input=input,
+            output=output,
+            enable_open_in_editor=True,
+            mouse_support=False,
+            tempfile_suffix=".py",
+        )
+        self.preview = TerminalPreview(self.loops, rows=preview_rows, enabled=term_preview,
+                                       columns=lambda: self.session.output.get_size().columns)
+        self._ticker = threading.Thread(target=self._tick, name="genart-preview-tick", daemon=True)
+        self._ticker_stop = threading.Event()
+
+    # --------------------------------------------------------------------------------- namespace
+    def _make_namespace(self) -> dict[str, Any]:
+        import genart_kit as ga
+
+        from . import helpers
+
+        ns: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins, "ga": ga, "registry": _LazyRegistry()}
+        ns.update(helpers.make_helpers(self))
+        return ns
+
+    def _warm_registry(self) -> None:
+        from ..registry import get_registry
+
+        get_registry()
+
+    def _registry_pairs(self, kind: str) -> list[tuple[str, str]]:
+        from ..registry import get_registry
+
+        return [(e.name, e.description) for e in get_registry().entries(kind)]
+
+    @staticmethod
+    def _make_history(path: Any) -> History:
+        if path is False:
+            return InMemoryHistory()
+        p = Path(path) if path not in (None, True) else default_history_path()
+        try:
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.touch(exist_ok=True)
+            return FileHistory(str(p))
+        except OSError as exc:
+            log.warning("history file %s is not writable (%s); history kept in memory", p, exc)
+            return InMemoryHistory()
+
+    # ------------------------------------------------------------------------------------ output
+    @property
+    def out(self) -> TextIO:
+        """Where the session writes (the patched ``sys.stdout`` unless given)."""
+        return self.stdout or sys.stdout
+
+    def echo(self, text: str = "") -> None:
+        """Write one message line (from any thread; goes above the prompt)."""
+        out = self.out
+        out.write(text + "\n")
+        out.flush()
+
+    def notify(self, message: str) -> None:
+        """Background message (loop swaps, render errors): printed above the prompt."""
+        self.echo(message)
+
+    def _toolbar(self) -> Any:
+        try:
+            return self.preview.fragments()
+        except Exception as exc:  # noqa: BLE001 - the preview must never break the prompt
+            log.debug("preview failed: %s", exc)
+            return None
+
+    def _tick(self) -> None:
+        """Redraw the prompt while loops play (at most 15 times a second)."""
+        while not self._ticker_stop.is_set():
+            vis = self.loops.visible() if self.preview.enabled else []
+            if vis or self.loops.busy():
+                app = self.session.app
+                if app.is_running:
+                    app.invalidate()
+                fps = max((lp.current.fps for lp in vis), default=4.0)
+                self._ticker_stop.wait(1.0 / min(15.0, max(2.0, fps)))
+            else:
+                self._ticker_stop.wait(0.2)
+
+    # ------------------------------------------------------------------------------- key bindings
+    def _key_bindings(self) -> KeyBindings:
+        kb = KeyBindings()
+        insert = emacs_insert_mode | vi_insert_mode
+
+        @kb.add("enter", filter=insert & ~has_selection)
+        def _enter(event: Any) -> None:
+            b = event.current_buffer
+            if b.complete_state and b.complete_state.current_completion is not None:
+                b.apply_completion(b.complete_state.current_completion)
+                return
+            if b.document.is_cursor_at_the_end and is_complete(b.text):
+                b.validate_and_handle()
+            else:
+                _newline_with_indent(b)
+
+        @kb.add("enter", filter=vi_navigation_mode)
+        def _enter_nav(event: Any) -> None:
+            b = event.current_buffer
+            if is_complete(b.text):
+                b.validate_and_handle()
+            else:
+                b.cursor_down()
+
+        @kb.add("escape", "enter")
+        def _force_accept(event: Any) -> None:
+            event.current_buffer.validate_and_handle()
+
+        @kb.add("tab", filter=insert & ~has_completions & Condition(
+            lambda: self.session.default_buffer.document.current_line_before_cursor.strip() == ""
+            and "\n" in self.session.default_buffer.text + "\n" and self.session.default_buffer.text.strip() != ""))
+        def _indent(event: Any) -> None:
+            event.current_buffer.insert_text("    ")
+
+        @kb.add("c-c")
+        def _ctrl_c(event: Any) -> None:
+            b = event.current_buffer
+            if b.text:
+                event.app.exit(exception=KeyboardInterrupt, style="class:aborting")
+                return
+            cancelled = self.loops.cancel_renders()
+            msg = (f"cancelled background render of {', '.join(repr(n) for n in cancelled)}" if cancelled
+                   else "(Ctrl-C does not exit: use Ctrl-D or :quit)")
+            run_in_terminal(lambda: self.echo(msg))
+
+        return kb
+
+    # ---------------------------------------------------------------------------------- main loop
+    def _patched(self) -> Any:
+        if self.stdout is not None or self._dummy_output:
+            return contextlib.nullcontext()
+        return patch_stdout(raw=True)
+
+    @contextlib.contextmanager
+    def _logging_to_proxy(self) -> Any:
+        """Point logging's stderr handlers at the (patched) ``sys.stderr`` while the session runs."""
+        moved = []
+        for h in logging.getLogger().handlers:
+            if isinstance(h, logging.StreamHandler) and h.stream in (sys.__stderr__, sys.__stdout__) \
+                    and h.stream is not sys.stderr:
+                moved.append((h, h.setStream(sys.stderr)))
+        try:
+            yield
+        finally:
+            for h, old in moved:
+                h.setStream(old)
+
+    def run(self, startup: list[str] | tuple[str, ...] = ()) -> int:
+        """Run the session until ``:quit``, ``exit()`` or Ctrl-D; return the exit status.
+
+        Args:
+            startup: inputs run before the first prompt (e.g. ``[":preview web"]``).
+        """
+        with self._patched(), self._logging_to_proxy():
+            if self.banner:
+                self.echo(f"genart-kit {__version__} live-coding REPL (Python {sys.version.split()[0]}). "
+                          f"`ga` is the toolkit; :help lists commands; Ctrl-D quits.")
+            if self.preloader is not None:
+                self.preloader.start()
+            self._ticker.start()
+            try:
+                for text in startup:
+                    self.handle(text)
+                while not self.exiting:
+                    try:
+                        text = self.session.prompt()
+                    except KeyboardInterrupt:
+                        continue
+                    except EOFError:
+                        break
+                    try:
+                        self.handle(text)
+                    except KeyboardInterrupt:
+                        self.echo("KeyboardInterrupt")
+            finally:
+                self.close()
+        return self.exit_code
+
+    def handle(self, text: str) -> Any:
+        """Run one input (Python code or a colon command) to completion; return the job (or ``None``)."""
+        if not text.strip():
+            return None
+        if text.lstrip().startswith(":"):
+            line = text.strip()
+            return self.run_foreground(lambda: self.commands.run(self, line), label=line.split()[0])
+        return self.run_code(text)
+
+    # ------------------------------------------------------------------------------- python code
+    def _compile(self, source: str) -> tuple[Any, Any, str]:
+        self.counter += 1
+        filename = f"{_INPUT_PREFIX}{self.counter}>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        tree = ast.parse(source, filename, "exec")
+        last = None
+        if tree.body and isinstance(tree.body[-1], ast.Expr):
+            expr = tree.body.pop()
+            last = compile(ast.Expression(expr.value), filename, "eval")
+        body = compile(tree, filename, "exec") if tree.body else None
+        return body, last, filename
+
+    def run_code(self, source: str) -> Any:
+        """Compile *source* here (syntax errors are reported at once), run it as a foreground job, print
+        the value of a final expression (``repr``, kept in ``_``)."""
+        try:
+            body, last, _ = self._compile(source)
+        except (SyntaxError, ValueError, OverflowError) as exc:
+            self.last_error = exc
+            self.echo("".join(traceback.format_exception_only(type(exc), exc)).rstrip())
+            return None
+        ns = self.namespace
+
+        def run() -> Any:
+            if body is not None:
+                exec(body, ns)  # noqa: S102 - executing the user's code is the point of a REPL
+            if last is not None:
+                value = eval(last, ns)  # noqa: S307
+                if value is not None:
+                    ns["_"] = value
+                    return repr(value)
+            return None
+
+        label = source.strip().splitlines()[0][:40]
+        job = self.run_foreground(run, label=label)
+        return job
+
+    # -------------------------------------------------------------------------------------- jobs
+    def _job_text(self, job: Any) -> str:
+        label = job.label
+        if self.preloader is not None and not self.preloader.done.is_set():
+            label = f"{label} (waiting: {self.preloader.stage})"
+        if job.cancel_event.is_set():
+            label = f"{label} (cancelling)"
+        return label
+
+    def run_foreground(self, fn: Any, label: str = "running") -> Any:
+        """Run ``fn()`` as a job on the worker thread and wait for it with a progress bar and Ctrl-C.
+
+        Prints its outcome: the returned string (a ``repr``), a short traceback, or the cancellation.
+        Returns the :class:`~genart_kit.repl.background.Job`.
+        """
+        job = self.runner.submit(fn, label=label)
+        self.last_job = job
+        cancelled_at: list[float] = []
+
+        def request_cancel() -> None:
+            if not cancelled_at:
+                cancelled_at.append(time.monotonic())
+            job.cancel()
+
+        try:
+            if not job.wait(self.progress_delay):
+                self._wait_with_progress(job, request_cancel, cancelled_at)
+        except KeyboardInterrupt:
+            request_cancel()
+        if cancelled_at and not job.wait(max(0.0, self.cancel_grace - (time.monotonic() - cancelled_at[0]))):
+            self.runner.detach(job)
+            self.echo(f"cancel requested, but the job is inside a long native call; it was detached "
+                      f"(its result will be discarded) - the session goes on.")
+            return job
+        self._report(job)
+        return job
+
+    def _wait_with_progress(self, job: Any, request_cancel: Any, cancelled_at: list[float]) -> None:
+        kb = KeyBindings()
+        typeahead: list[Any] = []
+
+        @kb.add(Keys.Any)
+        def _keep(event: Any) -> None:  # keys typed during the job go to the next prompt
+            typeahead.extend(event.key_sequence)
+
+        formatters = [
+            pbf.Label(suffix="  "),
+            pbf.SpinningWheel(),
+            pbf.Text(" "),
+            pbf.Bar(sym_a="#", sym_b="#", sym_c="."),
+            pbf.Text(" "),
+            pbf.Progress(),
+            pbf.Text("  "),
+            pbf.TimeElapsed(),
+            pbf.Text("  Ctrl-C cancels", style="class:hint"),
+        ]
+        with ProgressBar(formatters=formatters, key_bindings=kb, cancel_callback=request_cancel,
+                         style=STYLE, input=self.session.input, output=self.session.output,
+                         color_depth=self.session.color_depth) as pb:
+            counter = pb(label=lambda: self._job_text(job), total=job.total)
+            while not job.wait(0.1):
+                counter.items_completed = job.completed
+                counter.total = job.total
+                counter.label = self._job_text(job)
+                if cancelled_at and time.monotonic() - cancelled_at[0] > self.cancel_grace:
+                    break
+            counter.items_completed = job.completed
+            counter.total = job.total
+            if job.status == "done":
+                counter.done = True
+            else:
+                counter.stopped = True
+        if typeahead:
+            store_typeahead(self.session.input, typeahead)
+
+    def _report(self, job: Any) -> None:
+        if job.status == "done":
+            if isinstance(job.result, str):
+                self.echo(job.result)
+        elif job.status == "cancelled":
+            self.last_error = job.error
+            self.echo(f"cancelled after {job.elapsed:.1f} s (the session goes on)")
+        elif job.status == "error":
+            exc = job.error
+            if isinstance(exc, SystemExit):
+                self.exiting = True
+                self.exit_code = exc.code if isinstance(exc.code, int) else 0
+                return
+            self.last_error = exc
+            sys.last_type, sys.last_value, sys.last_traceback = type(exc), exc, exc.__traceback__
+            self.echo(format_exception(exc))
+
+    # ----------------------------------------------------------------------------------- previews
+    def start_web_preview(self, port: int = 0) -> str:
+        """Start (once) the browser preview on 127.0.0.1 and return its URL."""
+        if self.web is None or self.web.closed:
+            from .preview_web import PreviewServer
+
+            self.web = PreviewServer(self.loops, port=port)
+        return self.web.url
+
+    def show(self, clip: Any, frames: int = 6, rows: int | None = None) -> str:
+        """Render *clip* (with progress, cancellable) and print up to *frames* evenly spaced frames side by
+        side as half-blocks; return a one-line summary."""
+        arr = materialize(clip, what="clip")
+        t = arr.shape[0]
+        n = max(1, min(int(frames), t))
+        idx = sorted({round(i * (t - 1) / max(1, n - 1)) for i in range(n)}) if n > 1 else [0]
+        cols = self.session.output.get_size().columns if not self._dummy_output else 80
+        rows = rows or self.preview.rows
+        per = max(4, (cols - 2 * (len(idx) - 1)) // len(idx))
+        picture = tile([fit(to_rgb(arr[i]), per, rows) for i in idx])
+        self.out.write(half_block_ansi(picture))
+        self.out.flush()
+        return f"{t} frames, {arr.shape[2]}x{arr.shape[1]} px, showing frames {', '.join(map(str, idx))}"
+
+    # -------------------------------------------------------------------------------------- watch
+    def watch(self, path: str, **options: Any) -> str:
+        """Start watching a sketch file (see :mod:`genart_kit.repl.watch`); return its loop name."""
+        from .watch import SketchWatch
+
+        w = SketchWatch(path, self.loops, **options)
+        old = self.watches.pop(str(w.path), None)
+        if old is not None:
+            old.stop()
+        self.watches[str(w.path)] = w
+        w.start()
+        return w.name
+
+    def unwatch(self, path: str | None = None) -> list[str]:
+        """Stop watching *path* (all files when ``None``); return the files no longer watched."""
+        if path is None:
+            keys = list(self.watches)
+        else:
+            p = str(Path(path).expanduser().resolve())
+            if p not in self.watches:
+                raise InvalidInputError(f"{path!r} is not watched; watched: {', '.join(self.watches) or 'none'}.")
+            keys = [p]
+        for k in keys:
+            self.watches.pop(k).stop()
+        return keys
+
+    # -------------------------------------------------------------------------------------- close
+    def close(self) -> None:
+        """Stop loops, watchers, the web preview and the worker (idempotent)."""
+        self._ticker_stop.set()
+        for w in list(self.watches.values()):
+            w.stop()
+        self.watches.clear()
+        if self.web is not None:
+            self.web.close()
+        self.loops.close()
+        self.runner.shutdown()
+
+
+def main(argv: list[str] | None = None, **options: Any) -> int:
+    """Run a REPL session on the terminal; *options* are :class:`Repl` arguments. Returns the exit status."""
+    return Repl(**options).run()

@@ -1,0 +1,147 @@
+"""The helpers the REPL puts in the session namespace: live loops, show, save, preview, watch.
+
+Each is a plain function bound to the running :class:`~genart_kit.repl.app.Repl`; ``help(loop)`` shows
+its docstring. Summary::
+
+    loop("walk", clip, fps=24)     # define / redefine a live loop (swaps at the next cycle)
+    @loop("blob")                  # ... or as a decorator: the function returns the clip
+    def blob(): return path | vae
+    loops()                        # list them          stop("walk")   hush()   solo("walk")   solo()
+    show(clip)                     # print a strip of frames in the terminal
+    save(clip_or_loop, "x.gif")    # export (format from the suffix), with progress; Ctrl-C cancels
+    preview()                      # open the browser preview (prints the URL)
+    watch("sketches/x.py")         # re-run a sketch on every save into the preview
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+from ..errors import InvalidInputError
+from .background import clip_length, iter_uint8_batches, report_progress, check_cancelled
+
+__all__ = ["make_helpers", "export_frames"]
+
+
+def export_frames(path: str, batches: Any, *, fps: float, total: int | None = None, **options: Any) -> Path:
+    """Write uint8 batches ``[B, H, W, C]`` to *path* with the exporter picked by its suffix, reporting
+    progress to the REPL job and stopping between batches when it is cancelled (the exporter writes
+    atomically, so a cancelled save leaves no file)."""
+    from .. import export
+
+    def counted() -> Any:
+        done = 0
+        for b in batches:
+            check_cancelled()
+            done += int(b.shape[0])
+            report_progress(done, total)
+            yield b
+
+    return export.write(path, counted(), fps=fps, total_frames=total, **options)
+
+
+def make_helpers(repl: Any) -> dict[str, Callable[..., Any]]:
+    """Build the helper functions for *repl*; returns ``{name: function}`` for its namespace."""
+    manager = repl.loops
+
+    def loop(name: str, clip: Any = None, *, fps: float = 24.0, swap: str = "cycle") -> Any:
+        """Define or redefine the live loop *name*; it plays in the previews until stopped.
+
+        Re-evaluating ``loop("walk", ...)`` with a new clip renders it in the background while the old
+        version keeps playing, then swaps it in at the old one's next cycle (its frame 0). If the new
+        clip fails to render, the error is printed and the old version keeps playing.
+
+        Args:
+            name: loop name (a letter then letters, digits, ``_ . -``).
+            clip: a clip (``path | vae | ga.render.colormap("magma")``), a numpy array ``[T, H, W, C]``
+                uint8, a tensor ``[T, C, H, W]`` float in [0, 1], or a zero-argument function returning one.
+                Omit it to use ``loop`` as a decorator on such a function.
+            fps: playback rate in frames per second (0 < fps <= 120).
+            swap: ``"cycle"`` (default) or ``"now"`` (swap as soon as rendered).
+
+        Returns:
+            ``None`` (a message is printed when the loop starts or swaps; ``loops()`` shows the state),
+            or a decorator when *clip* is omitted.
+
+        Raises:
+            InvalidInputError: bad name, fps, swap, or a value that is not a clip.
+        """
+        if clip is None:
+            def decorator(fn: Callable[[], Any]) -> Callable[[], Any]:
+                manager.define(name, fn, fps=fps, swap=swap)
+                return fn
+
+            return decorator
+        manager.define(name, clip, fps=fps, swap=swap)
+        return None
+
+    def stop(name: str) -> None:
+        """Stop the live loop *name* (``hush()`` stops all). Raises UnknownNameError for an unknown name."""
+        manager.stop(name)
+
+    def hush() -> None:
+        """Stop every live loop and cancel their renders (Sonic Pi's / Tidal's ``hush``)."""
+        n = manager.hush()
+        repl.echo(f"stopped {n} loop{'s' if n != 1 else ''}")
+
+    def solo(name: str | None = None) -> None:
+        """Show only loop *name* in the previews (the others keep time); ``solo()`` shows all again."""
+        manager.solo(name)
+
+    def loops() -> None:
+        """Print the live loops: name, version, frames, fps, state."""
+        from . import commands
+
+        commands.print_loops(repl)
+
+    def show(clip: Any, frames: int = 6) -> None:
+        """Render *clip* and print *frames* evenly spaced frames side by side in the terminal (truecolor
+        half-blocks). Ctrl-C cancels the render."""
+        repl.echo(repl.show(clip, frames=frames))
+
+    def save(what: Any, path: str, *, fps: float | None = None, **options: Any) -> Path:
+        """Export a clip, or the frames of a live loop, to *path*; the format comes from the suffix
+        (``.gif``, ``.webp``, ``.png``, ``.mp4``... see ``:exporters``).
+
+        Args:
+            what: a clip, or a loop name (its playing version's frames are written as shown).
+            path: output file; written atomically (a cancelled save leaves nothing behind).
+            fps: frames per second (default: the loop's fps, or 24 for a clip).
+            **options: exporter options (e.g. ``colors=``, ``dither=`` for GIF).
+
+        Returns:
+            the written path.
+        """
+        if isinstance(what, str):
+            lp = manager.loops.get(what)
+            if lp is None or lp.current is None:
+                from ..errors import unknown_name
+
+                raise unknown_name("loop", what, [n for n, l in manager.loops.items() if l.current is not None])
+            cur = lp.current
+            out = export_frames(path, [cur.frames], fps=fps or cur.fps, total=cur.length, **options)
+        else:
+            if not callable(getattr(what, "iter_uint8", None)) and not callable(getattr(what, "iter_frames", None)) \
+                    and not callable(getattr(what, "frames", None)) and not hasattr(what, "shape"):
+                raise InvalidInputError(f"save() needs a clip or a loop name, got {type(what).__name__}.")
+            out = export_frames(path, iter_uint8_batches(what, 32), fps=fps or 24.0, total=clip_length(what),
+                                **options)
+        return Path(out)
+
+    def preview(port: int = 0) -> str:
+        """Start the browser preview on 127.0.0.1 (a free port unless *port*) and return its URL."""
+        return repl.start_web_preview(port)
+
+    def watch(path: str, name: str | None = None, **options: Any) -> str:
+        """Re-run the sketch at *path* on every save and play it as a live loop (the last good render
+        keeps playing when an edit breaks it); returns the loop name. Options: ``seed``, ``frames``,
+        ``fps``, ``size`` as for ``genart run``."""
+        return repl.watch(path, name=name, **options)
+
+    def unwatch(path: str | None = None) -> None:
+        """Stop watching *path* (every watched file when omitted); the loop keeps playing."""
+        repl.unwatch(path)
+
+    return {"loop": loop, "stop": stop, "hush": hush, "solo": solo, "loops": loops, "show": show, "save": save,
+            "preview": preview, "watch": watch, "unwatch": unwatch}

@@ -1,0 +1,493 @@
+"""Named live loops: animations that play continuously and are swapped, not restarted, when redefined.
+
+The model is Sonic Pi's ``live_loop`` and TidalCycles' patterns: evaluating ``loop("walk", clip)`` again
+renders the new definition in the background while the old one keeps playing, then swaps it in at the
+old one's next cycle boundary (frame 0), so the preview never stops or jumps mid-cycle. If the new
+definition fails (the expression raises, or rendering the clip raises), the error is printed and the old
+version keeps playing.
+
+Playback is time-based: a loop of ``T`` frames at ``fps`` frames per second shows frame
+``floor((now - start) * fps) mod T``, so every preview (terminal, browser) agrees on the frame and a slow
+redraw never slows the animation down.
+
+This module imports neither torch nor numpy at import time (numpy is used once frames exist).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import Cancelled, InvalidInputError, unknown_name
+from .background import clip_length, is_clip_like, materialize
+
+log = logging.getLogger(__name__)
+
+__all__ = ["LoopVersion", "LiveLoop", "LoopManager", "NAME_RE"]
+
+NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
+"""Loop names: a letter or ``_`` then letters, digits, ``_ . -`` (at most 64 characters; URL-safe)."""
+
+MAX_FPS = 120.0
+
+
+@dataclass
+class LoopVersion:
+    """One rendered definition of a loop.
+
+    Attributes:
+        number: version number within its loop (1, 2, ...).
+        frames: numpy uint8 ``[T, H, W, C]``, C in (1, 3, 4).
+        fps: playback rate in frames per second.
+        source: the clip (or callable) it was rendered from; ``:save`` re-exports from it.
+        render_seconds: wall time the render took, in seconds.
+    """
+
+    number: int
+    frames: Any
+    fps: float
+    source: Any = None
+    render_seconds: float = 0.0
+
+    @property
+    def length(self) -> int:
+        """Number of frames T."""
+        return int(self.frames.shape[0])
+
+    @property
+    def cycle_seconds(self) -> float:
+        """Duration of one cycle in seconds (T / fps)."""
+        return self.length / self.fps
+
+
+@dataclass
+class _RenderTask:
+    number: int
+    fps: float
+    swap: str
+    cancel: threading.Event = field(default_factory=threading.Event)
+    done_frames: int = 0
+    total: int | None = None
+    thread: threading.Thread | None = None
+
+
+class LiveLoop:
+    """A named loop: the version playing, the one waiting for the next cycle, the one rendering.
+
+    Read its state through the attributes; change it through :class:`LoopManager` (``loop()``,
+    ``stop()``, ``solo()``, ``hush()`` in the REPL).
+
+    Attributes:
+        name: the loop's name.
+        current: the :class:`LoopVersion` playing, or ``None`` until the first render succeeds.
+        pending: a rendered version waiting for the current cycle to end, or ``None``.
+        start: ``time.monotonic()`` (seconds) at which ``current`` showed its frame 0.
+        swaps: how many versions have been swapped in (including the first).
+        last_error: one-line summary of the last failed definition, or ``None``.
+    """
+
+    def __init__(self, name: str, manager: "LoopManager") -> None:
+        self.name = name
+        self._manager = manager
+        self.current: LoopVersion | None = None
+        self.pending: LoopVersion | None = None
+        self.start = 0.0
+        self.swaps = 0
+        self.last_error: str | None = None
+        self._next_number = 1
+        self._boundary = 0.0
+        self._task: _RenderTask | None = None
+
+    # ------------------------------------------------------------------------------------ playback
+    def frame_index(self, now: float | None = None) -> int:
+        """Index of the frame showing at *now* (``time.monotonic()`` seconds); 0 when nothing plays."""
+        cur = self.current
+        if cur is None:
+            return 0
+        now = self._manager.clock() if now is None else now
+        return int(max(0.0, now - self.start) * cur.fps) % cur.length
+
+    def frame(self, now: float | None = None) -> Any:
+        """The frame showing at *now*: numpy uint8 ``[H, W, C]``, or ``None`` when nothing plays."""
+        cur = self.current
+        if cur is None:
+            return None
+        return cur.frames[self.frame_index(now)]
+
+    def cycle_end(self, now: float | None = None) -> float:
+        """``time.monotonic()`` at which the current cycle ends (the next frame 0)."""
+        cur = self.current
+        now = self._manager.clock() if now is None else now
+        if cur is None:
+            return now
+        elapsed = max(0.0, now - self.start)
+        cycles = math.floor(elapsed * cur.fps / cur.length + 1e-9) + 1
+        return self.start + cycles * cur.cycle_seconds
+
+    @property
+    def rendering(self) -> tuple[int, int | None] | None:
+        """``(frames_done, total_or_None)`` of the version rendering in the background, or ``None``."""
+        task = self._task
+        if task is None:
+            return None
+        return (task.done_frames, task.total)
+
+    @property
+    def playing(self) -> bool:
+        """Whether a version is playing."""
+        return self.current is not None
+
+    def __repr__(self) -> str:
+        parts = [f"loop {self.name!r}"]
+        if self.current is not None:
+            c = self.current
+            parts.append(f"v{c.number} playing {c.length} frames @ {c.fps:g} fps")
+        else:
+            parts.append("not playing")
+        if self.pending is not None:
+            parts.append(f"v{self.pending.number} waiting for the next cycle")
+        task = self._task
+        if task is not None:
+            parts.append(f"v{task.number} rendering {task.done_frames}/{task.total if task.total is not None else '?'}")
+        if self.last_error:
+            parts.append(f"last error: {self.last_error}")
+        return "<" + "; ".join(parts) + ">"
+
+
+def _default_notify(message: str) -> None:
+    log.info("%s", message)
+
+
+class LoopManager:
+    """All live loops of a session, their background renders and the player thread that swaps versions.
+
+    Args:
+        notify: called with one-line (or short multi-line) messages about swaps and failures; the REPL
+            prints them above the prompt.
+        format_error: turns a render exception into text for *notify* (default ``"Type: message"``).
+        clock: monotonic clock in seconds (tests may inject one).
+        batch_size: frames per batch when rendering clips.
+
+    Thread-safety: every public method may be called from any thread.
+    """
+
+    def __init__(self, notify: Callable[[str], None] = _default_notify,
+                 format_error: Callable[[BaseException], str] | None = None,
+                 clock: Callable[[], float] = time.monotonic, batch_size: int = 32) -> None:
+        self.notify = notify
+        self.format_error = format_error or (lambda e: f"{type(e).__name__}: {e}")
+        self.clock = clock
+        self.batch_size = batch_size
+        self.loops: dict[str, LiveLoop] = {}
+        self.solo_name: str | None = None
+        self.version = 0
+        """Increases whenever what the previews show changes (a swap, a new/stopped loop, solo)."""
+        self._lock = threading.RLock()
+        self._cond = threading.Condition(self._lock)
+        self._change_listeners: list[Callable[[int], None]] = []
+        self._closed = False
+        self._player = threading.Thread(target=self._play, name="genart-loop-player", daemon=True)
+        self._player.start()
+
+    # ----------------------------------------------------------------------------------- listeners
+    def on_change(self, callback: Callable[[int], None]) -> None:
+        """Call ``callback(version)`` (on the player or a render thread) whenever :attr:`version` changes."""
+        with self._lock:
+            self._change_listeners.append(callback)
+
+    def _bump(self) -> None:
+        # caller holds the lock
+        self.version += 1
+        self._cond.notify_all()
+        version = self.version
+        for cb in list(self._change_listeners):
+            try:
+                cb(version)
+            except Exception:  # noqa: BLE001 - a broken listener must not stop playback
+                log.exception("loop change listener failed")
+
+    def wait_version(self, after: int, timeout: float | None = None) -> int:
+        """Block until :attr:`version` > *after* (or *timeout* seconds pass, or the manager closes);
+        return the current version."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while self.version <= after and not self._closed:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    break
+                self._cond.wait(remaining)
+            return self.version
+
+    # ------------------------------------------------------------------------------------- define
+    def define(self, name: str, source: Any, *, fps: float = 24.0, swap: str = "cycle") -> LiveLoop:
+        """Define or redefine loop *name* from a clip-like *source* (or a zero-argument callable that
+        returns one); render it in the background and start playing / swap it in.
+
+        Args:
+            name: loop name (see :data:`NAME_RE`).
+            source: a clip (anything with ``iter_uint8``/``iter_frames``/``frames``), a numpy array
+                ``[T, H, W, C]`` uint8, a tensor ``[T, C, H, W]`` float in [0, 1], or a callable returning
+                one of those (called on the render thread).
+            fps: playback rate in frames per second, ``0 < fps <= 120``.
+            swap: ``"cycle"`` (default) swaps at the old version's next frame 0; ``"now"`` swaps as soon as
+                the render is done.
+
+        Returns:
+            the :class:`LiveLoop` (returned at once; the render continues in the background).
+
+        Raises:
+            InvalidInputError: bad name, fps, swap mode, or a *source* that is neither clip-like nor callable.
+        """
+        if not isinstance(name, str) or not NAME_RE.match(name):
+            raise InvalidInputError(
+                f"loop name {name!r} is not valid: use a letter then letters, digits, '_', '.', '-' (e.g. 'walk')."
+            )
+        try:
+            fps = float(fps)
+        except (TypeError, ValueError):
+            raise InvalidInputError(f"fps must be a number of frames per second, got {fps!r}.") from None
+        if not (0.0 < fps <= MAX_FPS) or math.isnan(fps):
+            raise InvalidInputError(f"fps must be in (0, {MAX_FPS:g}] frames per second, got {fps:g}.")
+        if swap not in ("cycle", "now"):
+            raise InvalidInputError(f"swap must be 'cycle' or 'now', got {swap!r}.")
+        if not is_clip_like(source) and not callable(source):
+            raise InvalidInputError(
+                f"loop {name!r} needs a clip, e.g. loop({name!r}, path | vae | ga.render.colormap('magma')); "
+                f"got {type(source).__name__}."
+            )
+        with self._lock:
+            if self._closed:
+                raise InvalidInputError("the loop player is closed.")
+            lp = self.loops.get(name)
+            if lp is None:
+                lp = LiveLoop(name, self)
+                self.loops[name] = lp
+            if lp._task is not None:  # newest definition wins
+                lp._task.cancel.set()
+            task = _RenderTask(number=lp._next_number, fps=fps, swap=swap, total=clip_length(source))
+            lp._next_number += 1
+            lp._task = task
+            task.thread = threading.Thread(target=self._render, args=(lp, task, source),
+                                           name=f"genart-loop-{name}-v{task.number}", daemon=True)
+            task.thread.start()
+        return lp
+
+    def _render(self, lp: LiveLoop, task: _RenderTask, source: Any) -> None:
+        t0 = time.perf_counter()
+
+        def progress(done: int, total: int | None) -> None:
+            task.done_frames = done
+            if total is not None:
+                task.total = total
+
+        try:
+            obj = source() if callable(source) and not is_clip_like(source) else source
+            if task.total is None:
+                task.total = clip_length(obj)
+            frames = materialize(obj, batch_size=self.batch_size, what=f"loop '{lp.name}'", cancel=task.cancel,
+                                 on_progress=progress)
+        except Cancelled:
+            with self._lock:
+                if lp._task is task:
+                    lp._task = None
+            return
+        except BaseException as exc:  # noqa: BLE001 - user code may raise anything; report, keep playing
+            with self._lock:
+                if lp._task is not task or task.cancel.is_set():
+                    return
+                lp._task = None
+                lp.last_error = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
+                keeps = f"v{lp.current.number} keeps playing" if lp.current is not None else "nothing is playing"
+                message = f"loop '{lp.name}' v{task.number} failed ({keeps}):\n{self.format_error(exc)}"
+                if lp.current is None and lp.pending is None and self.loops.get(lp.name) is lp:
+                    del self.loops[lp.name]
+            self.notify(message.rstrip())
+            return
+        version = LoopVersion(task.number, frames, task.fps, source=source, render_seconds=time.perf_counter() - t0)
+        message = None
+        with self._lock:
+            if lp._task is not task or task.cancel.is_set() or self.loops.get(lp.name) is not lp:
+                return  # superseded or stopped meanwhile
+            lp._task = None
+            lp.last_error = None
+            if lp.current is None or task.swap == "now":
+                self._install(lp, version, self.clock())
+                message = f"loop '{lp.name}' v{version.number} playing ({version.length} frames @ {version.fps:g} fps)"
+            else:
+                if lp.pending is None:  # swap at the end of the cycle in which the new version arrived
+                    lp._boundary = lp.cycle_end(self.clock())
+                lp.pending = version
+                self._cond.notify_all()  # wake the player to schedule the swap
+        if message:
+            self.notify(message)
+
+    def _install(self, lp: LiveLoop, version: LoopVersion, start: float) -> None:
+        # caller holds the lock
+        lp.current = version
+        lp.pending = None
+        lp.start = start
+        lp.swaps += 1
+        self._bump()
+
+    # -------------------------------------------------------------------------------------- player
+    def _play(self) -> None:
+        while True:
+            messages = []
+            with self._cond:
+                if self._closed:
+                    return
+                now = self.clock()
+                next_due = None
+                for lp in self.loops.values():
+                    if lp.pending is None or lp.current is None:
+                        continue
+                    boundary = lp._boundary
+                    if now >= boundary - 1e-4:
+                        version = lp.pending
+                        self._install(lp, version, boundary)
+                        messages.append(f"loop '{lp.name}' v{version.number} swapped in "
+                                        f"({version.length} frames @ {version.fps:g} fps)")
+                    else:
+                        next_due = boundary if next_due is None else min(next_due, boundary)
+                if not messages:
+                    timeout = None if next_due is None else max(0.0, next_due - self.clock())
+                    self._cond.wait(timeout if timeout is None else min(timeout, 1.0))
+            for m in messages:
+                self.notify(m)
+
+    # ------------------------------------------------------------------------------ stop, solo, hush
+    def _get(self, name: str) -> LiveLoop:
+        lp = self.loops.get(name)
+        if lp is None:
+            raise unknown_name("loop", name, self.loops, hint="`:loops` lists them.")
+        return lp
+
+    def stop(self, name: str) -> None:
+        """Stop loop *name* (and cancel its background render).
+
+        Raises:
+            UnknownNameError: no loop of that name (close names suggested).
+        """
+        with self._lock:
+            lp = self._get(name)
+            if lp._task is not None:
+                lp._task.cancel.set()
+                lp._task = None
+            del self.loops[name]
+            if self.solo_name == name:
+                self.solo_name = None
+            self._bump()
+
+    def hush(self) -> int:
+        """Stop every loop and cancel every background render; return how many loops were stopped."""
+        with self._lock:
+            n = len(self.loops)
+            for lp in self.loops.values():
+                if lp._task is not None:
+                    lp._task.cancel.set()
+                    lp._task = None
+            self.loops.clear()
+            self.solo_name = None
+            self._bump()
+            return n
+
+    def cancel_renders(self) -> list[str]:
+        """Cancel every background render (playing versions keep playing); return the loop names."""
+        names = []
+        with self._lock:
+            for lp in list(self.loops.values()):
+                if lp._task is not None:
+                    lp._task.cancel.set()
+                    lp._task = None
+                    names.append(lp.name)
+                    if lp.current is None and lp.pending is None:
+                        del self.loops[lp.name]
+        return names
+
+    def solo(self, name: str | None) -> None:
+        """Show only loop *name* in the previews (the others keep time); ``None`` shows all again.
+
+        Raises:
+            UnknownNameError: no loop of that name.
+        """
+        with self._lock:
+            if name is not None:
+                self._get(name)
+            self.solo_name = name
+            self._bump()
+
+    # ------------------------------------------------------------------------------------ queries
+    def visible(self) -> list[LiveLoop]:
+        """Loops the previews show: the solo loop if set, else every playing loop (definition order)."""
+        with self._lock:
+            if self.solo_name is not None and self.solo_name in self.loops:
+                lps = [self.loops[self.solo_name]]
+            else:
+                lps = list(self.loops.values())
+            return [lp for lp in lps if lp.current is not None]
+
+    def focus(self) -> LiveLoop | None:
+        """The loop ``:save`` uses by default: the solo loop, else the most recently swapped-in one."""
+        with self._lock:
+            vis = self.visible()
+            if not vis:
+                return None
+            if self.solo_name is not None:
+                return vis[0]
+            return max(vis, key=lambda lp: lp.start)
+
+    def busy(self) -> bool:
+        """Whether any render is running or any version waits for its swap."""
+        with self._lock:
+            return any(lp._task is not None or lp.pending is not None for lp in self.loops.values())
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until no render is running and no swap is pending; ``True`` if that happened in time."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.busy():
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
+    def table(self) -> list[dict[str, Any]]:
+        """One dict per loop: name, version, frames, fps, state (``playing``/``solo``/``hidden``/
+        ``rendering``), pending version, render progress, last error."""
+        rows = []
+        with self._lock:
+            for lp in self.loops.values():
+                cur = lp.current
+                if cur is None:
+                    state = "rendering"
+                elif self.solo_name is None:
+                    state = "playing"
+                else:
+                    state = "solo" if self.solo_name == lp.name else "hidden"
+                rows.append({
+                    "name": lp.name,
+                    "version": cur.number if cur else None,
+                    "frames": cur.length if cur else None,
+                    "size": list(cur.frames.shape[1:3]) if cur else None,
+                    "fps": cur.fps if cur else None,
+                    "state": state,
+                    "pending": lp.pending.number if lp.pending else None,
+                    "rendering": lp.rendering,
+                    "error": lp.last_error,
+                })
+        return rows
+
+    def close(self) -> None:
+        """Stop everything and end the player thread."""
+        with self._cond:
+            for lp in self.loops.values():
+                if lp._task is not None:
+                    lp._task.cancel.set()
+            self._closed = True
+            self._cond.notify_all()
+        self._player.join(timeout=2.0)
