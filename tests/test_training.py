@@ -1,0 +1,245 @@
+"""`genart train`: runs on the real-MNIST fixture and on image folders, writes grids/curves/checkpoints,
+is deterministic, resumes exactly, saves on Ctrl-C, runs under torchrun with 2 DDP processes, and fails
+clearly without data."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from genart_kit.checkpoint import load_checkpoint, model_state
+from genart_kit.cli import main
+from genart_kit.errors import DatasetError
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE = ROOT / "tests" / "fixtures" / "mnist_small"
+TINY_VAE = ["--width", "4", "--hidden", "16", "--latent-dim", "4"]
+TINY_GAN = ["--width", "4", "--latent-dim", "8"]
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GENART_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+    monkeypatch.delenv("GENART_DATA_DIR", raising=False)
+
+
+def train(*args: str) -> int:
+    return main(["train", *args, "--quiet"])
+
+
+def weights(path: Path) -> dict[str, torch.Tensor]:
+    return model_state(load_checkpoint(path)[0])
+
+
+def test_vae_training_writes_the_run_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "run"
+    assert train("vae", "--data", "mnist", "--data-dir", str(FIXTURE), "--epochs", "2", "--batch-size", "32",
+                 "--binarize", "--seed", "3", "--out", str(out), *TINY_VAE) == 0
+    assert "done: 12 steps, 2 epochs" in capsys.readouterr().out  # 200 images // 32 = 6 steps per epoch
+    names = {p.name for p in out.iterdir()}
+    assert {"checkpoint.safetensors", "model.safetensors", "samples_epoch001.png", "samples_epoch002.png",
+            "losses.png", "train.json"} <= names
+    assert not [n for n in names if n.endswith(".tmp")]
+    tensors, config = load_checkpoint(out / "checkpoint.safetensors")
+    assert config["architecture"] == "vae" and config["model_config"]["binarize"] is True
+    assert config["command"] == ("genart train vae --data-dir " + str(FIXTURE) + " --epochs 2 --batch-size 32 --seed 3 "
+                                 "--latent-dim 4 --width 4 --hidden 16 --out " + str(out) + " --binarize --quiet")
+    assert config["training"]["dataset"] == "mnist" and config["training"]["seed"] == 3
+    assert config["state"]["step"] == 12 and len(tensors["history.loss"]) == 12
+    assert "optim.vae.0.exp_avg" in tensors and "rng.torch.0" in tensors
+    hist = tensors["history.loss"]
+    assert hist[-3:].mean() < hist[:3].mean()  # it learns
+    _, mconfig = load_checkpoint(out / "model.safetensors")
+    assert mconfig["command"] == config["command"] and "state" not in mconfig
+    summary = json.loads((out / "train.json").read_text())
+    assert summary["step"] == 12 and summary["images_per_second"] > 0
+    from PIL import Image
+
+    with Image.open(out / "samples_epoch002.png") as im:
+        assert im.mode == "L" and im.size == (8 * 30 + 2, 8 * 30 + 2)
+
+
+def test_same_seed_same_weights_other_seed_other_weights(tmp_path: Path) -> None:
+    common = ["cgan", "--data", "mnist", "--data-dir", str(FIXTURE), "--steps", "4", "--batch-size", "16", *TINY_GAN]
+    assert train(*common, "--seed", "5", "--out", str(tmp_path / "a")) == 0
+    assert train(*common, "--seed", "5", "--out", str(tmp_path / "b")) == 0
+    assert train(*common, "--seed", "6", "--out", str(tmp_path / "c")) == 0
+    a, b, c = (weights(tmp_path / x / "model.safetensors") for x in "abc")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert any(not torch.equal(a[k], c[k]) for k in a)
+    assert (tmp_path / "a" / "samples_epoch001.png").read_bytes() == (tmp_path / "b" / "samples_epoch001.png").read_bytes()
+
+
+@pytest.mark.parametrize("arch,tiny", [("gan", TINY_GAN), ("vae", TINY_VAE)])
+def test_resume_continues_exactly(tmp_path: Path, arch: str, tiny: list[str]) -> None:
+    """8 steps in one go == 3 steps, stop, --resume to 8 (across an epoch boundary: 6 steps per epoch)."""
+    common = [arch, "--data", "mnist", "--data-dir", str(FIXTURE), "--epochs", "2", "--batch-size", "32", "--seed", "1", *tiny]
+    assert train(*common, "--steps", "8", "--out", str(tmp_path / "full")) == 0
+    assert train(*common, "--steps", "3", "--out", str(tmp_path / "part")) == 0
+    assert load_checkpoint(tmp_path / "part" / "checkpoint.safetensors")[1]["state"]["step"] == 3
+    assert train(*common, "--steps", "8", "--out", str(tmp_path / "part"), "--resume") == 0
+    full, part = load_checkpoint(tmp_path / "full" / "checkpoint.safetensors"), load_checkpoint(tmp_path / "part" / "checkpoint.safetensors")
+    assert part[1]["state"]["step"] == 8
+    for k, v in full[0].items():
+        assert torch.equal(v, part[0][k]), k  # weights, optimizer moments, RNG state and loss history
+
+
+def test_resume_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "r"
+    assert train("vae", "--data-dir", str(FIXTURE), "--steps", "1", "--batch-size", "32", "--out", str(out), "--resume") == 1
+    assert "no checkpoint" in capsys.readouterr().err
+    assert train("vae", "--data-dir", str(FIXTURE), "--steps", "1", "--batch-size", "32", "--out", str(out), *TINY_VAE) == 0
+    assert train("gan", "--data-dir", str(FIXTURE), "--steps", "2", "--batch-size", "32", "--out", str(out), "--resume") == 1
+    assert "'vae' run, not 'gan'" in capsys.readouterr().err
+    assert train("vae", "--data-dir", str(FIXTURE), "--steps", "2", "--batch-size", "32", "--out", str(out), "--resume",
+                 "--width", "4", "--hidden", "16", "--latent-dim", "5") == 1
+    assert "different options" in capsys.readouterr().err
+
+
+def test_ctrl_c_saves_a_checkpoint_and_resume_finishes(tmp_path: Path) -> None:
+    """A real SIGINT to a running `genart train` process: exit 130, checkpoint saved, --resume continues."""
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "genart_kit", "train", "vae", "--data-dir", str(FIXTURE), "--batch-size", "8",
+           "--epochs", "1000", "--checkpoint-every", "5", "--out", str(out), "--quiet", *TINY_VAE]
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        while not (out / "checkpoint.safetensors").exists():  # training has really started
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, stderr
+    assert "interrupted, checkpoint saved" in stdout
+    assert "Traceback" not in stderr
+    _, config = load_checkpoint(out / "checkpoint.safetensors")
+    stopped = config["state"]["step"]
+    assert stopped >= 5
+    assert train("vae", "--data-dir", str(FIXTURE), "--batch-size", "8", "--epochs", "1000", "--out", str(out),
+                 "--steps", str(stopped + 3), "--resume", *TINY_VAE) == 0
+    assert load_checkpoint(out / "checkpoint.safetensors")[1]["state"]["step"] == stopped + 3
+
+
+def test_ddp_two_cpu_processes_with_torchrun(tmp_path: Path) -> None:
+    """torchrun --nproc_per_node=2: gloo DDP, sharded data, rank 0 writes; GAN (two nets) and VAE."""
+    torchrun = Path(sys.executable).with_name("torchrun")
+    env = dict(os.environ, OMP_NUM_THREADS="1", GENART_CACHE_DIR=os.environ["GENART_CACHE_DIR"])
+    for arch, tiny in (("cgan", TINY_GAN), ("vae", TINY_VAE)):
+        out = tmp_path / arch
+        cmd = [str(torchrun), "--standalone", "--nproc_per_node=2", "-m", "genart_kit", "train", arch,
+               "--data-dir", str(FIXTURE), "--batch-size", "16", "--steps", "4", "--seed", "2", "--out", str(out),
+               "--quiet", *tiny]
+        res = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        assert res.returncode == 0, res.stderr[-3000:]
+        assert res.stdout.count("done: 4 steps") == 1  # only rank 0 reports
+        tensors, config = load_checkpoint(out / "checkpoint.safetensors")
+        assert config["training"]["world_size"] == 2
+        assert config["training"]["steps_per_epoch"] == 200 // (16 * 2)
+        assert "rng.torch.0" in tensors and "rng.torch.1" in tensors
+        assert not torch.equal(tensors["rng.torch.0"], tensors["rng.torch.1"])  # ranks draw different noise
+        assert (out / "model.safetensors").exists() and (out / "losses.png").exists()
+        assert not any(k.startswith("module.") or ".module." in k for k in tensors)
+
+
+def test_image_folder_rgb_and_grayscale(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from genart_kit.training.data import load_image_folder
+
+    rgb = tmp_path / "rgb"
+    for cls in ("cats", "dogs"):
+        (rgb / cls).mkdir(parents=True)
+        for i in range(3):
+            Image.new("RGB", (40 + 10 * i, 30), (200, 10 * i, 50)).save(rgb / cls / f"{i}.png")
+    (rgb / "notes.txt").write_text("not an image")
+    ds = load_image_folder(rgb, image_size=32)
+    assert len(ds) == 6 and ds.image_shape == (3, 32, 32) and ds.num_classes == 2
+    assert ds.labels.tolist() == [0, 0, 0, 1, 1, 1] and ds.classes == ["cats", "dogs"]
+    x, y = ds[0]
+    assert x.dtype == torch.float32 and 0 <= float(x.min()) and float(x.max()) <= 1
+    assert abs(float(x[0].mean()) - 200 / 255) < 0.01  # resized+cropped, colours kept
+    gray = tmp_path / "gray"
+    gray.mkdir()
+    for i in range(2):
+        Image.new("L", (64, 80), 100 + i).save(gray / f"{i}.jpg")
+    g = load_image_folder(gray, image_size=28)
+    assert g.image_shape == (1, 28, 28) and g.num_classes is None
+    assert load_image_folder(gray, image_size=28, channels=3).image_shape == (3, 28, 28)
+    # training a GAN on a folder path works end to end
+    out = tmp_path / "run"
+    assert train("gan", "--data", str(rgb), "--image-size", "32", "--batch-size", "2", "--steps", "2", "--out", str(out), *TINY_GAN) == 0
+    from genart_kit.registry import get_registry
+
+    model = get_registry().load("model", "gan", checkpoint=str(out / "model.safetensors"), device="cpu")
+    assert tuple(model.image_shape) == (3, 32, 32)
+
+
+def test_dataset_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from genart_kit.training import data
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(DatasetError, match="no images"):
+        data.load_image_folder(empty)
+    with pytest.raises(DatasetError, match="does not exist"):
+        data.load_image_folder(tmp_path / "missing")
+    (empty / "broken.png").write_bytes(b"not a png")
+    with pytest.raises(DatasetError, match="cannot read image"):
+        data.load_image_folder(empty)
+    # an explicit --data-dir without the files
+    with pytest.raises(DatasetError, match="no MNIST files in"):
+        data.load_mnist(data_dir=tmp_path)
+    # unknown dataset name
+    assert train("vae", "--data", "fashion", "--steps", "1") == 1
+    assert "unknown dataset 'fashion'" in capsys.readouterr().err
+
+
+def test_offline_mnist_without_files_says_where_to_put_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from urllib.error import URLError
+
+    from torchvision.datasets import MNIST
+
+    from genart_kit.training import data
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(data, "PROJECT_ROOT", tmp_path)  # no ../shared/datasets/mnist next to the project
+    monkeypatch.setenv("GENART_CACHE_DIR", str(tmp_path / "cache"))
+    assert data.find_mnist_dir() is None
+
+    def offline(self):
+        raise URLError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(MNIST, "download", offline)
+    with pytest.raises(DatasetError) as info:
+        data.load_mnist()
+    msg = str(info.value)
+    assert "train-images-idx3-ubyte.gz" in msg and "--data-dir" in msg and "GENART_DATA_DIR" in msg
+    assert "offline" in msg
+    assert train("vae", "--data", "mnist", "--no-download", "--steps", "1") == 1
+    err = capsys.readouterr().err
+    assert err.startswith("genart: error: MNIST not found locally") and "GENART_DATA_DIR" in err
+    assert "Traceback" not in err
+    # and the environment variable is honoured
+    monkeypatch.setenv("GENART_DATA_DIR", str(FIXTURE))
+    assert len(data.load_mnist(download=False)) == 200
+
+
+def test_not_trainable_and_bad_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert train("vae-mnist", "--data-dir", str(FIXTURE), "--steps", "1") == 1
+    assert "not a trainable architecture" in capsys.readouterr().err
+    assert train("vae", "--data-dir", str(FIXTURE), "--batch-size", "500", "--out", str(tmp_path)) == 1
+    assert "fewer than one batch" in capsys.readouterr().err
+    assert train("vae", "--data-dir", str(FIXTURE), "--epochs", "0", "--out", str(tmp_path)) == 1
+    assert "--epochs must be >= 1" in capsys.readouterr().err
