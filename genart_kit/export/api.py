@@ -1,0 +1,77 @@
+"""Choosing an exporter from a file name or format name, and writing through it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from ..errors import unknown_name
+
+
+def _entries() -> list[tuple[str, Any, tuple[str, ...]]]:
+    """``(name, exporter-or-entry, suffixes)`` for every registered exporter (built-ins if no registry)."""
+    try:
+        from ..registry import get_registry
+
+        reg = get_registry()
+        return [(e.name, e, tuple(s.lower() for s in e.meta.get("suffixes", ()))) for e in reg.entries("exporter")]
+    except ImportError:  # pragma: no cover - registry not importable
+        from .plugin import BUILTIN_EXPORTERS
+
+        return [(name, loader, suffixes) for name, loader, _d, suffixes in BUILTIN_EXPORTERS]
+
+
+def _resolve(obj: Any) -> Any:
+    if hasattr(obj, "resolve"):
+        return obj.resolve()
+    if isinstance(obj, str):
+        import importlib
+
+        mod, _, attr = obj.partition(":")
+        return getattr(importlib.import_module(mod), attr)
+    return obj
+
+
+def find_exporter(path: str | os.PathLike[str], format: str | None = None) -> Any:
+    """Return the exporter object (with ``.write``) for *path*, or for the exporter named *format*.
+
+    Without *format* the file name decides: the longest registered suffix that the name ends with
+    (case-insensitive) wins, so ``x.gif`` -> ``gif``, ``x.png`` -> ``apng``, ``x.json`` -> ``spritesheet``;
+    a name without a suffix, or an existing folder, is a PNG sequence.
+
+    Raises:
+        UnknownNameError: no exporter of that name, or none for that suffix (the message lists them).
+    """
+    entries = _entries()
+    if format is not None:
+        for name, obj, _s in entries:
+            if name == format.lower():
+                return _resolve(obj)
+        raise unknown_name("exporter", format, [n for n, _o, _s in entries], hint="`genart list exporters` shows them.")
+    p = Path(os.fspath(path))
+    name = p.name.lower()
+    suffix = p.suffix.lower()
+    best = None
+    for ename, obj, suffixes in entries:
+        for s in suffixes:
+            if s and name.endswith(s) and (best is None or len(s) > len(best[0])):
+                best = (s, obj)
+    if best is not None:
+        return _resolve(best[1])
+    if not suffix or p.is_dir() or str(path).endswith(("/", os.sep)):
+        for _n, obj, suffixes in entries:
+            if "" in suffixes:
+                return _resolve(obj)
+    supported = sorted({s for _n, _o, ss in entries for s in ss if s})
+    raise unknown_name("file suffix", suffix or "(none)", supported, hint="Pick an output name with one of these suffixes, or pass format=.")
+
+
+def write(path: str | os.PathLike[str], batches: Iterable[Any], *, fps: float, format: str | None = None, **options: Any) -> Path:
+    """Write *batches* (uint8 ``[B, H, W, C]``) with the exporter chosen by :func:`find_exporter`.
+
+    ``options`` go to the exporter's ``write`` (``total_frames``, ``recipe``, and format options such as GIF
+    ``dither``/``colors``/``max_bytes``). Returns the written path.
+    """
+    return find_exporter(path, format).write(path, batches, fps=fps, **options)

@@ -1,0 +1,169 @@
+"""MP4 (H.264) and WebM (VP9) export through imageio's ffmpeg plugin (optional extra ``genart-kit[video]``).
+
+Frames are piped to an ffmpeg subprocess one at a time (bounded memory). Determinism: ffmpeg runs with
+``-fflags +bitexact -flags:v +bitexact`` (no encoder version or creation time in the container) and
+single-threaded encoding where a codec's threading could change the bitstream, so the same frames give the
+same bytes with the same ffmpeg build. Odd widths/heights are padded by one replicated pixel row/column
+(yuv420p needs even sizes). The recipe goes into the container's ``comment`` tag.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import subprocess
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ExportError, InvalidInputError, MissingDependencyError
+from .atomic import atomic_path, check_target
+from .frames import FrameStream, _fraction, check_fps
+from .recipe import RECIPE_KEY, dumps_recipe
+
+log = logging.getLogger(__name__)
+
+__all__ = ["VideoExporter", "MP4", "WEBM", "read_video_comment"]
+
+_HINT = "install the video extra: pip install 'genart-kit[video]' (it provides imageio-ffmpeg and an ffmpeg binary)"
+
+
+def _ffmpeg_exe() -> str:
+    if importlib.util.find_spec("imageio_ffmpeg") is None:
+        raise MissingDependencyError(f"MP4/WebM export needs imageio-ffmpeg; {_HINT}, or export .gif/.webp instead.")
+    import imageio_ffmpeg
+
+    try:
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except RuntimeError as exc:  # pragma: no cover - broken install
+        raise MissingDependencyError(f"imageio-ffmpeg found no ffmpeg binary ({exc}); {_HINT}.") from exc
+
+
+class VideoExporter:
+    """MP4 or WebM writer. Registered as ``"mp4"`` (``.mp4``, ``.m4v``, ``.mov``) and ``"webm"`` (``.webm``).
+
+    Args:
+        name: ``"mp4"`` or ``"webm"``.
+    """
+
+    CODECS = {"mp4": ("libx264", "mp4"), "webm": ("libvpx-vp9", "webm")}
+
+    def __init__(self, name: str) -> None:
+        if name not in self.CODECS:
+            raise InvalidInputError(f"unknown video format {name!r}; use 'mp4' or 'webm'.")
+        self.name = name
+        self.suffixes = (".mp4", ".m4v", ".mov") if name == "mp4" else (".webm",)
+
+    def write(self, path: str | Path, batches: Iterable[np.ndarray], *, fps: float, total_frames: int | None = None,
+              recipe: dict[str, Any] | None = None, crf: int | None = None, preset: str = "medium") -> Path:
+        """Encode *batches* to *path* with ffmpeg and return *path*.
+
+        Args:
+            path: output file; its folder must exist.
+            batches: iterable of uint8 ``[B, H, W, C]``, C in {1, 3, 4}. Alpha is kept in WebM (yuva420p) and
+                dropped in MP4 (composited on black).
+            fps: frames per second (> 0), passed to ffmpeg as an exact fraction (29.97 -> 2997/100).
+            total_frames: optional hint, only checked.
+            recipe: JSON-serialisable dict stored in the container's ``comment`` tag.
+            crf: constant rate factor, lower = better (H.264 0..51, default 18; VP9 0..63, default 30).
+            preset: x264 speed/size preset (``ultrafast`` .. ``veryslow``); ignored for WebM.
+
+        Raises:
+            MissingDependencyError: ``imageio-ffmpeg`` is not installed (``pip install 'genart-kit[video]'``).
+            ExportError: bad fps, unwritable path, no frames, or ffmpeg failed (its message is included).
+            InvalidInputError: bad frames or options.
+        """
+        fps = check_fps(fps)
+        codec, fmt = self.CODECS[self.name]
+        hi = 51 if self.name == "mp4" else 63
+        crf = (18 if self.name == "mp4" else 30) if crf is None else crf
+        if isinstance(crf, bool) or not isinstance(crf, int) or not 0 <= crf <= hi:
+            raise InvalidInputError(f"crf must be an integer 0..{hi} for {self.name}, got {crf!r}.")
+        presets = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
+        if preset not in presets:
+            raise InvalidInputError(f"preset must be one of {', '.join(presets)}, got {preset!r}.")
+        text = dumps_recipe(recipe)
+        target = check_target(path)
+        _ffmpeg_exe()
+        import imageio.v2 as iio
+
+        stream = FrameStream(batches, max_side=16384, fmt=self.name.upper())
+        h, w, c = stream.peek()
+        alpha = c == 4 and self.name == "webm"
+        params = ["-f", fmt, "-fflags", "+bitexact", "-flags:v", "+bitexact", "-map_metadata", "-1", "-crf", str(crf)]
+        if self.name == "mp4":
+            params += ["-preset", preset, "-threads", "1", "-movflags", "+faststart"]
+        else:
+            params += ["-b:v", "0", "-row-mt", "0", "-threads", "1", "-deadline", "good", "-cpu-used", "4"]
+        if text:
+            params += ["-metadata", f"comment={RECIPE_KEY} {text}"]
+        pad_h, pad_w = h % 2, w % 2
+        with atomic_path(target) as tmp:
+            try:
+                writer = iio.get_writer(str(tmp), format="FFMPEG", mode="I", fps=_fraction(fps), codec=codec,
+                                        pixelformat="yuva420p" if alpha else "yuv420p", quality=None, macro_block_size=1,
+                                        ffmpeg_log_level="error", output_params=params)
+            except (ImportError, RuntimeError) as exc:
+                raise MissingDependencyError(f"imageio's ffmpeg plugin is unavailable ({exc}); {_HINT}.") from exc
+            try:
+                for frame in stream.frames():
+                    if c == 1:
+                        frame = np.repeat(frame, 3, axis=-1)
+                    elif c == 4 and not alpha:
+                        a = frame[..., 3:].astype(np.uint16)
+                        frame = ((frame[..., :3].astype(np.uint16) * a + 127) // 255).astype(np.uint8)
+                    if pad_h or pad_w:
+                        frame = np.pad(frame, ((0, pad_h), (0, pad_w), (0, 0)), mode="edge")
+                    writer.append_data(frame)
+            except (OSError, BrokenPipeError) as exc:
+                raise ExportError(f"ffmpeg failed while encoding '{target}': {exc}; see its message above.") from exc
+            finally:
+                try:
+                    writer.close()
+                except (OSError, RuntimeError) as exc:
+                    raise ExportError(f"ffmpeg failed to finish '{target}': {exc}.") from exc
+        if total_frames is not None and total_frames != stream.count:
+            log.warning("total_frames=%s but the clip had %d frames", total_frames, stream.count)
+        return target
+
+
+def read_video_comment(path: str | Path) -> str | None:
+    """The ``comment`` metadata tag of a video container (via ``ffmpeg -f ffmetadata``), or None.
+
+    Raises:
+        MissingDependencyError: imageio-ffmpeg is not installed.
+        ExportError: ffmpeg cannot read the file.
+    """
+    exe = _ffmpeg_exe()
+    proc = subprocess.run([exe, "-v", "error", "-i", str(path), "-f", "ffmetadata", "-"], capture_output=True, timeout=60)
+    if proc.returncode != 0:
+        raise ExportError(f"ffmpeg cannot read '{path}': {proc.stderr.decode(errors='replace').strip()[:300]}")
+    lines = proc.stdout.decode("utf-8", errors="replace").split("\n")
+    # ffmetadata escapes '=', ';', '#', '\' and newline with a backslash; a trailing '\' continues the line
+    joined: list[str] = []
+    buf = ""
+    for line in lines:
+        if line.endswith("\\") and not line.endswith("\\\\"):
+            buf += line[:-1] + "\n"
+            continue
+        joined.append(buf + line)
+        buf = ""
+    for line in joined:
+        if line.lower().startswith("comment="):
+            raw = line[len("comment="):]
+            out, i = [], 0
+            while i < len(raw):
+                if raw[i] == "\\" and i + 1 < len(raw):
+                    out.append(raw[i + 1])
+                    i += 2
+                else:
+                    out.append(raw[i])
+                    i += 1
+            return "".join(out)
+    return None
+
+
+MP4 = VideoExporter("mp4")
+WEBM = VideoExporter("webm")
