@@ -14,7 +14,7 @@ from ..hookspecs import hookimpl
 #: (name, loader, description, suffixes)
 BUILTIN_EXPORTERS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("gif", "genart_kit.export.gif:GIF", "Animated GIF: shared flicker-free palette, exact timing, loops forever", (".gif",)),
-    ("webp", "genart_kit.export.images:WEBP", "Animated WebP (lossless by default), via Pillow/libwebp", (".webp",)),
+    ("webp", "genart_kit.export.images:WEBP", "Animated WebP (lossy q90 or lossless), via Pillow/libwebp", (".webp",)),
     ("apng", "genart_kit.export.images:APNG", "Animated PNG (lossless, exact frame delays); one frame = plain PNG", (".png", ".apng")),
     ("png-sequence", "genart_kit.export.images:PNG_SEQUENCE", "Folder of numbered PNG frames plus frames.json", ("",)),
     ("spritesheet", "genart_kit.export.spritesheet:SPRITESHEET", "Sprite sheet: PNG atlas + JSON frame table (Phaser/PixiJS/CSS)", (".json",)),

@@ -1,0 +1,425 @@
+"""GIF exporter: the known traps from design.md, each one a test, verified by re-reading with Pillow."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import struct
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from genart_kit.errors import ExportError, GenartError, InvalidInputError
+from genart_kit.export import read_recipe
+from genart_kit.export.frames import cumulative_delays
+from genart_kit.export.gif import GIF, GifExporter
+from genart_kit.export.palette import ColorHistogram, ColorMapper, bayer_matrix, build_palette
+
+
+def walk(n: int = 12, size: int = 32, seed: int = 0) -> np.ndarray:
+    """A smooth colour walk [n, size, size, 3] uint8 (many more than 256 colours)."""
+    y, x = np.mgrid[0:size, 0:size] / size
+    out = []
+    for i in range(n):
+        t = i / n
+        r = 0.5 + 0.5 * np.sin(2 * np.pi * (x + t) + seed)
+        g = 0.5 + 0.5 * np.sin(2 * np.pi * (y - t) + 2)
+        b = 0.5 + 0.5 * np.sin(2 * np.pi * (x + y + 2 * t) + 4)
+        out.append(np.stack([r, g, b], -1))
+    return (np.array(out) * 255 + 0.5).astype(np.uint8)
+
+
+def read_gif(path) -> tuple[list[np.ndarray], list[int], Image.Image]:
+    """Decoded RGBA frames and per-frame durations (ms) as Pillow sees them."""
+    im = Image.open(path)
+    frames, durs = [], []
+    for i in range(im.n_frames):
+        im.seek(i)
+        durs.append(im.info["duration"])
+        frames.append(np.asarray(im.convert("RGBA")))
+    return frames, durs, im
+
+
+def gif_blocks(data: bytes) -> dict:
+    """Walk the GIF's blocks: loop block, comments, per-frame (disposal, delay_cs), image count."""
+    flags = data[10]
+    pos = 13 + (3 * (2 << (flags & 7)) if flags & 0x80 else 0)
+    out = {"loop": None, "comments": [], "gce": [], "images": 0}
+    while data[pos] != 0x3B:
+        if data[pos] == 0x21:
+            label = data[pos + 1]
+            pos += 2
+            chunks = []
+            while data[pos]:
+                chunks.append(data[pos + 1:pos + 1 + data[pos]])
+                pos += 1 + data[pos]
+            pos += 1
+            body = b"".join(chunks)
+            if label == 0xFF and body.startswith(b"NETSCAPE2.0"):
+                out["loop"] = struct.unpack("<H", body[12:14])[0]
+            elif label == 0xFE:
+                out["comments"].append(body)
+            elif label == 0xF9:
+                out["gce"].append(((body[0] >> 2) & 7, struct.unpack("<H", body[1:3])[0]))
+        elif data[pos] == 0x2C:
+            lflags = data[pos + 9]
+            pos += 10 + (3 * (2 << (lflags & 7)) if lflags & 0x80 else 0)
+            pos += 1  # LZW code size
+            while data[pos]:
+                pos += 1 + data[pos]
+            pos += 1
+            out["images"] += 1
+        else:  # pragma: no cover - malformed
+            raise AssertionError(f"unexpected byte {data[pos]:#x} at {pos}")
+    return out
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = float(((a.astype(np.float64) - b) ** 2).mean())
+    return float("inf") if mse == 0 else 10 * np.log10(255**2 / mse)
+
+
+# ----------------------------------------------------------------------------------------- timing
+
+
+def test_delays_24fps_distribute_rounding_and_total_is_exact():
+    d = list(zip(range(48), cumulative_delays(24, 100)))
+    delays = [x for _, x in d]
+    assert delays[:6] == [4, 4, 5, 4, 4, 4]
+    assert sum(delays) == 200  # 48 frames at 24 fps = 2 s exactly
+    assert set(delays) == {4, 5}
+
+
+@pytest.mark.parametrize("fps, n, total_cs", [(25, 50, 200), (50, 10, 20), (10, 3, 30), (29.97, 2997, 10000), (30, 90, 300)])
+def test_delays_sum_to_exact_duration(fps, n, total_cs):
+    gen = cumulative_delays(fps, 100)
+    assert sum(next(gen) for _ in range(n)) == total_cs
+
+
+def test_gif_timing_read_back_by_pillow(tmp_path):
+    fr = walk(24)
+    p = GIF.write(tmp_path / "a.gif", [fr[:10], fr[10:]], fps=24)
+    frames, durs, _ = read_gif(p)
+    assert len(frames) == 24
+    assert durs[:6] == [40, 40, 50, 40, 40, 40]
+    assert sum(durs) == 1000
+
+
+def test_fps_above_50_is_an_error_or_explicit_opt_in(tmp_path, caplog):
+    fr = walk(4)
+    with pytest.raises(ExportError, match="50"):
+        GIF.write(tmp_path / "fast.gif", [fr], fps=60)
+    assert not (tmp_path / "fast.gif").exists()
+    p = GIF.write(tmp_path / "fast.gif", [fr], fps=60, allow_fast_fps=True)
+    assert "viewers" in caplog.text
+    blocks = gif_blocks(p.read_bytes())
+    assert [d for _, d in blocks["gce"]] == [2, 1, 2, 2]  # 60 fps: ends at 2, 3, 5, 7 cs (round(k * 5 / 3))
+
+
+@pytest.mark.parametrize("fps", [0, -1, float("nan"), float("inf"), "24", None, True])
+def test_bad_fps_is_a_clear_error(tmp_path, fps):
+    with pytest.raises(ExportError, match="fps"):
+        GIF.write(tmp_path / "a.gif", [walk(2)], fps=fps)
+
+
+# ------------------------------------------------------------------------------------- looping
+
+
+def test_loops_forever_by_default_and_loop_none_plays_once(tmp_path):
+    fr = walk(3)
+    assert gif_blocks(GIF.write(tmp_path / "a.gif", [fr], fps=10).read_bytes())["loop"] == 0
+    assert Image.open(tmp_path / "a.gif").info["loop"] == 0
+    assert gif_blocks(GIF.write(tmp_path / "b.gif", [fr], fps=10, loop=None).read_bytes())["loop"] is None
+    assert gif_blocks(GIF.write(tmp_path / "c.gif", [fr], fps=10, loop=3).read_bytes())["loop"] == 3
+
+
+# ------------------------------------------------------------- identical and blank frames kept
+
+
+def test_identical_consecutive_frames_keep_count_and_timing(tmp_path):
+    fr = walk(6)
+    hold = np.concatenate([fr, np.repeat(fr[-1:], 4, axis=0)])  # a 4-frame hold at the end of the loop
+    p = GIF.write(tmp_path / "hold.gif", [hold], fps=10)
+    frames, durs, _ = read_gif(p)
+    assert len(frames) == 10
+    assert durs == [100] * 10
+    for i in range(6, 10):
+        assert np.array_equal(frames[i], frames[5])
+
+
+def test_pillow_default_would_merge_them(tmp_path):
+    # documents the trap this exporter avoids: Pillow merges identical frames into one longer frame
+    fr = np.zeros((3, 8, 8, 3), np.uint8)
+    ims = [Image.fromarray(f) for f in fr]
+    ims[0].save(tmp_path / "pil.gif", save_all=True, append_images=ims[1:], duration=100, loop=0)
+    assert Image.open(tmp_path / "pil.gif").n_frames < 3
+    frames, durs, _ = read_gif(GIF.write(tmp_path / "ours.gif", [fr], fps=10))
+    assert len(frames) == 3 and durs == [100, 100, 100]
+
+
+def test_blank_frames_are_kept(tmp_path):
+    fr = walk(5)
+    fr[1] = 0  # all black
+    fr[3] = 255  # all white
+    frames, durs, _ = read_gif(GIF.write(tmp_path / "blank.gif", [fr], fps=20))
+    assert len(frames) == 5 and durs == [50] * 5
+    assert (frames[1][..., :3] == 0).all() and (frames[3][..., :3] == 255).all()
+    assert (frames[1][..., 3] == 255).all()
+
+
+def test_single_frame_and_single_pixel(tmp_path):
+    one = np.full((1, 1, 1, 3), 7, np.uint8)
+    frames, durs, _ = read_gif(GIF.write(tmp_path / "one.gif", [one], fps=2))
+    assert len(frames) == 1 and durs == [500]
+    assert tuple(frames[0][0, 0]) == (7, 7, 7, 255)
+
+
+# ------------------------------------------------------------------------------- palette quality
+
+
+def test_few_colours_are_exported_losslessly(tmp_path):
+    rng = np.random.default_rng(1)
+    colours = rng.integers(0, 256, (200, 3), dtype=np.uint8)
+    fr = colours[rng.integers(0, 200, (8, 16, 16))]
+    frames, _, _ = read_gif(GIF.write(tmp_path / "few.gif", [fr], fps=10))
+    assert all(np.array_equal(a[..., :3], b) for a, b in zip(frames, fr))
+
+
+def test_greyscale_c1_and_mnist_like_input(tmp_path):
+    rng = np.random.default_rng(2)
+    fr = rng.integers(0, 256, (4, 28, 28, 1), dtype=np.uint8)
+    frames, _, _ = read_gif(GIF.write(tmp_path / "grey.gif", [fr], fps=10))
+    for a, b in zip(frames, fr):  # 256 grey levels, 255 palette entries: at most one level off
+        assert np.abs(a[..., 0].astype(int) - b[..., 0]).max() <= 1
+        assert np.array_equal(a[..., 0], a[..., 1])
+
+
+def test_shared_palette_does_not_flicker_on_a_static_region(tmp_path):
+    # a static left half next to a changing right half: the static pixels must decode identically every frame
+    fr = walk(10, 32)
+    fr[:, :, :16] = fr[0, :, :16]
+    frames, _, _ = read_gif(GIF.write(tmp_path / "static.gif", [fr], fps=10))
+    for f in frames[1:]:
+        assert np.array_equal(f[:, :16], frames[0][:, :16])
+
+
+@pytest.mark.parametrize("dither", ["none", "bayer"])
+def test_static_region_stable_with_dithering(tmp_path, dither):
+    fr = walk(6, 32)
+    fr[:, :16] = fr[0, :16]
+    frames, _, _ = read_gif(GIF.write(tmp_path / "d.gif", [fr], fps=10, dither=dither))
+    for f in frames[1:]:
+        assert np.array_equal(f[:16], frames[0][:16])
+
+
+def test_quality_close_to_source_and_dither_modes_work(tmp_path):
+    fr = walk(8, 48)
+    for dither in ("none", "bayer", "floyd-steinberg"):
+        frames, _, _ = read_gif(GIF.write(tmp_path / f"{dither}.gif", [fr], fps=10, dither=dither))
+        score = psnr(np.stack([f[..., :3] for f in frames]), fr)
+        assert score > 24, (dither, score)
+
+
+def test_fewer_colours_option(tmp_path):
+    fr = walk(4, 32)
+    p = GIF.write(tmp_path / "c16.gif", [fr], fps=10, colors=16)
+    im = Image.open(p)
+    used = set()
+    for i in range(im.n_frames):
+        im.seek(i)
+        used |= {tuple(c) for c in np.asarray(im.convert("RGB")).reshape(-1, 3)}
+    assert len(used) <= 16
+
+
+def test_fixed_palette_streams_without_buffering(tmp_path):
+    pal = np.array([[0, 0, 0], [255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 255]], np.uint8)
+    fr = walk(5, 16)
+    frames, _, _ = read_gif(GIF.write(tmp_path / "fixed.gif", (fr[i:i + 1] for i in range(5)), fps=10, palette=pal))
+    got = {tuple(c) for f in frames for c in f[..., :3].reshape(-1, 3)}
+    assert got <= {tuple(c) for c in pal}
+
+
+def test_palette_builder_and_mapper_units():
+    rng = np.random.default_rng(0)
+    pts = rng.uniform(0, 255, (5000, 3))
+    pal = build_palette(pts, np.ones(5000), 64)
+    assert pal.dtype == np.uint8 and 32 <= len(pal) <= 64
+    m = ColorMapper(pal, lut_bits=8)
+    img = rng.integers(0, 256, (10, 10, 3), dtype=np.uint8)
+    idx = m.map(img)
+    brute = ((img[:, :, None, :].astype(int) - pal[None, None].astype(int)) ** 2).sum(-1)
+    assert (brute[np.arange(10)[:, None], np.arange(10), idx] == brute.min(-1)).all()  # exact nearest at 8 bits
+    b = bayer_matrix(8)
+    assert b.shape == (8, 8) and len(np.unique(b)) == 64 and abs(b.mean()) < 1e-12
+    with pytest.raises(InvalidInputError):
+        ColorMapper(pal, dither="sparkle")
+    with pytest.raises(InvalidInputError):
+        build_palette(np.zeros((0, 3)), np.zeros(0), 16)
+    h = ColorHistogram(16, 1)
+    h.add(np.zeros((2, 4, 4, 3), np.uint8))
+    assert h.exact_colors().tolist() == [[0, 0, 0]]
+
+
+# ---------------------------------------------------------------------------------- transparency
+
+
+def test_rgba_transparency_round_trip_and_clearing(tmp_path):
+    fr = np.zeros((3, 8, 8, 4), np.uint8)
+    fr[..., :3] = 200
+    fr[0, ..., 3] = 255  # opaque
+    fr[1, :4, ..., 3] = 255  # bottom half becomes transparent: needs the canvas cleared
+    fr[2, ..., 3] = 0  # fully transparent
+    p = GIF.write(tmp_path / "alpha.gif", [fr], fps=10)
+    frames, _, _ = read_gif(p)
+    assert len(frames) == 3
+    assert (frames[0][..., 3] == 255).all()
+    assert (frames[1][:4, :, 3] == 255).all() and (frames[1][4:, :, 3] == 0).all()
+    assert (frames[2][..., 3] == 0).all()
+    disposals = [d for d, _ in gif_blocks(p.read_bytes())["gce"]]
+    assert disposals[0] == 2 and disposals[1] == 2
+
+
+# ------------------------------------------------------------------------------- size / budget
+
+
+def test_max_bytes_reduces_until_it_fits(tmp_path):
+    fr = walk(6, 64)
+    full = GIF.write(tmp_path / "full.gif", [fr], fps=10).stat().st_size
+    budget = full // 3
+    p = GIF.write(tmp_path / "small.gif", [fr], fps=10, max_bytes=budget)
+    assert p.stat().st_size <= budget
+    frames, durs, _ = read_gif(p)
+    assert len(frames) == 6 and durs == [100] * 6
+
+
+def test_max_bytes_impossible_is_a_clear_error(tmp_path):
+    with pytest.raises(ExportError, match="max_bytes"):
+        GIF.write(tmp_path / "tiny.gif", [walk(4, 32)], fps=10, max_bytes=100)
+    assert not (tmp_path / "tiny.gif").exists()
+    assert os.listdir(tmp_path) == []
+
+
+def test_delta_frames_make_mostly_static_clips_small(tmp_path):
+    fr = np.repeat(walk(1, 64), 20, axis=0)
+    fr[:, 30:34, 30:34] = np.arange(20)[:, None, None, None] * 10  # only a 4x4 patch changes
+    small = GIF.write(tmp_path / "delta.gif", [fr], fps=10).stat().st_size
+    big = GIF.write(tmp_path / "full.gif", [fr], fps=10, optimize=False).stat().st_size
+    assert small < big / 5
+    a, _, _ = read_gif(tmp_path / "delta.gif")
+    b, _, _ = read_gif(tmp_path / "full.gif")
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+# ------------------------------------------------------------------ streaming / long clips
+
+
+def test_long_stream_beyond_the_palette_buffer(tmp_path):
+    # buffer_mb tiny: the palette comes from the first frames, the rest streams with it
+    def gen():
+        for i in range(40):
+            yield walk(1, 16, seed=i)[None, 0]
+
+    p = GIF.write(tmp_path / "long.gif", gen(), fps=25, buffer_mb=0.002)
+    frames, durs, _ = read_gif(p)
+    assert len(frames) == 40 and sum(durs) == 1600
+
+
+# ----------------------------------------------------------------- recipe, determinism, atomicity
+
+
+def test_recipe_in_comment_extension_and_read_back(tmp_path):
+    recipe = {"sketch": "sketches/loop.py", "params": {"frames": 12, "name": "ünïcødé"}, "seed": np.int64(3),
+              "model": "vae-mnist", "versions": {"genart-kit": "0.1.0"}, "long": "x" * 600}
+    p = GIF.write(tmp_path / "r.gif", [walk(3)], fps=10, recipe=recipe)
+    comments = gif_blocks(p.read_bytes())["comments"]
+    assert len(comments) == 1 and comments[0].startswith(b"genart-kit:recipe {")
+    back = read_recipe(p)
+    assert back["seed"] == 3 and back["params"]["name"] == "ünïcødé" and back["long"] == "x" * 600
+    assert read_recipe(GIF.write(tmp_path / "n.gif", [walk(2)], fps=10)) is None
+
+
+def test_same_input_gives_identical_bytes(tmp_path):
+    fr = walk(10, 40)
+    digests = set()
+    for i, batches in enumerate(([fr], [fr[:3], fr[3:]], (f[None] for f in fr))):
+        p = GIF.write(tmp_path / f"d{i}.gif", batches, fps=24, recipe={"seed": 1}, dither="bayer")
+        digests.add(hashlib.sha256(p.read_bytes()).hexdigest())
+    assert len(digests) == 1
+
+
+def test_interrupted_export_leaves_nothing(tmp_path):
+    (tmp_path / "keep.gif").write_bytes(b"old")
+
+    def gen():
+        yield walk(2)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        GIF.write(tmp_path / "keep.gif", gen(), fps=10)
+    assert (tmp_path / "keep.gif").read_bytes() == b"old"
+    assert sorted(os.listdir(tmp_path)) == ["keep.gif"]
+
+
+def test_bad_frame_mid_stream_leaves_nothing(tmp_path):
+    def gen():
+        yield walk(2)
+        yield walk(2).astype(np.float32)
+
+    with pytest.raises(InvalidInputError, match="uint8"):
+        GIF.write(tmp_path / "x.gif", gen(), fps=10)
+    assert os.listdir(tmp_path) == []
+
+
+def test_missing_folder_and_directory_target(tmp_path):
+    with pytest.raises(ExportError, match="does not exist"):
+        GIF.write(tmp_path / "nope" / "a.gif", [walk(1)], fps=10)
+    with pytest.raises(ExportError, match="folder"):
+        GIF.write(tmp_path, [walk(1)], fps=10)
+
+
+def test_unwritable_folder(tmp_path, monkeypatch):
+    # simulated (the tests may run as root, which ignores permissions): os.access says "not writable"
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, *a, **k: False if str(p) == str(tmp_path) else real(p, mode, *a, **k))
+    with pytest.raises(ExportError, match="not writable"):
+        GIF.write(tmp_path / "a.gif", [walk(1)], fps=10)
+
+
+@pytest.mark.parametrize("bad, match", [
+    (np.zeros((2, 8, 8, 3), np.float32), "uint8"),
+    (np.full((2, 8, 8, 3), np.nan, np.float32), "NaN"),
+    (np.zeros((8, 8, 3), np.uint8), "4 dimensions"),
+    (np.zeros((2, 8, 8, 2), np.uint8), "channels"),
+    (np.zeros((2, 3, 8, 8), np.uint8), "transpose"),
+    (np.zeros((2, 0, 8, 3), np.uint8), "1x1"),
+    ([[1, 2, 3]], "list"),
+])
+def test_bad_frames_are_clear_errors(tmp_path, bad, match):
+    with pytest.raises(GenartError, match=match):
+        GIF.write(tmp_path / "a.gif", [bad], fps=10)
+
+
+def test_zero_frames_and_size_change(tmp_path):
+    with pytest.raises(ExportError, match="no frames"):
+        GIF.write(tmp_path / "a.gif", [], fps=10)
+    with pytest.raises(ExportError, match="no frames"):
+        GIF.write(tmp_path / "a.gif", [np.zeros((0, 8, 8, 3), np.uint8)], fps=10)
+    with pytest.raises(InvalidInputError, match="same size"):
+        GIF.write(tmp_path / "a.gif", [walk(1, 8), walk(1, 9)], fps=10)
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("opt", [dict(colors=1), dict(colors=300), dict(dither="x"), dict(loop=-1), dict(max_bytes=0),
+                                 dict(palette=np.zeros((3, 4), np.uint8)), dict(lut_bits=9), dict(buffer_mb=0)])
+def test_bad_options_are_clear_errors(tmp_path, opt):
+    with pytest.raises(GenartError):
+        GIF.write(tmp_path / "a.gif", [walk(1)], fps=10, **opt)
+
+
+def test_instance_is_registered_as_gif():
+    from genart_kit.registry import get_registry
+
+    entry = get_registry().get("exporter", "gif")
+    assert ".gif" in entry.meta["suffixes"]
+    assert isinstance(entry.resolve(), GifExporter)
