@@ -1,0 +1,54 @@
+"""Small numpy-based stand-ins for clips, shared by the REPL tests (no torch needed)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+
+
+def solid(color, frames=4, size=8, channels=3):
+    """uint8 frames [T, size, size, C] of one colour (C=3) or grey level (C=1)."""
+    arr = np.zeros((frames, size, size, channels), np.uint8)
+    arr[...] = np.asarray(color, np.uint8)
+    return arr
+
+
+class FakeClip:
+    """Clip-like: ``len``, ``iter_uint8(batch_size)`` streaming [B, H, W, C] uint8, optional delay per batch
+    and an optional failure after some batches. Records how many batches were produced."""
+
+    def __init__(self, frames, delay=0.0, fail_after=None, error=RuntimeError("boom in the renderer")):
+        self._frames = frames
+        self.delay = delay
+        self.fail_after = fail_after
+        self.error = error
+        self.batches = 0
+        self.started = threading.Event()
+
+    def __len__(self):
+        return int(self._frames.shape[0])
+
+    def iter_uint8(self, batch_size=32):
+        for i in range(0, len(self), batch_size):
+            self.started.set()
+            if self.fail_after is not None and self.batches >= self.fail_after:
+                raise self.error
+            if self.delay:
+                time.sleep(self.delay)
+            self.batches += 1
+            yield self._frames[i : i + batch_size]
+
+    def frames(self):
+        return np.concatenate(list(self.iter_uint8()), axis=0)
+
+
+def wait_for(predicate, timeout=10.0, interval=0.01):
+    """Poll *predicate* until true; return its last value (tests assert on it)."""
+    deadline = time.monotonic() + timeout
+    value = predicate()
+    while not value and time.monotonic() < deadline:
+        time.sleep(interval)
+        value = predicate()
+    return value
