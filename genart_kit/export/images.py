@@ -113,8 +113,8 @@ class ApngExporter:
             batches: iterable of uint8 ``[B, H, W, C]``, C in {1, 3, 4} (grey, RGB, RGBA); streamed, one frame
                 in memory at a time.
             fps: frames per second (> 0). Each frame lasts exactly ``1/fps`` s when that fraction fits the
-                format's 16-bit numerator/denominator (any fps with at most 4 decimals does); otherwise
-                delays are whole milliseconds distributed so the total stays exact.
+                format's 16-bit numerator/denominator (24, 29.97, 0.5 ... do); otherwise delays are whole
+                milliseconds (centiseconds, ... for very slow clips) distributed so the total stays exact.
             total_frames: optional hint, only checked (a warning on mismatch).
             recipe: JSON-serialisable dict stored in an ``iTXt`` chunk (``genart-kit:recipe``).
             loop: number of plays, 0 = forever (the ``acTL`` ``num_plays`` field).
@@ -133,7 +133,10 @@ class ApngExporter:
         stream = FrameStream(batches, max_side=2**31 - 1, fmt="PNG")
         stream.peek()
         exact = _apng_delay(fps)
-        ms = cumulative_delays(fps, 1000)
+        unit = next((u for u in (1000, 100, 10, 1) if u / fps + 1 <= 65535), None)
+        if exact is None and unit is None:
+            raise ExportError(f"APNG frame delays are at most 65535 s; fps={fps:g} is too slow. Use fps >= 0.00002.")
+        ms = cumulative_delays(fps, unit or 1000)
         with atomic_path(target) as tmp, open(tmp, "wb") as fp:
             first: np.ndarray | None = None
             actl_pos = 0
@@ -152,10 +155,10 @@ class ApngExporter:
                     fp.write(_chunk(b"acTL", struct.pack(">II", 0, loop)))
                     if text:
                         fp.write(_chunk(b"iTXt", _itxt(text)))
-                    seq = self._frame(fp, first, idat, seq, exact, ms, first_frame=True)
+                    seq = self._frame(fp, first, idat, seq, exact, ms, unit or 1000, first_frame=True)
                     first = None
                 _, idat = _png_chunks(frame, level)
-                seq = self._frame(fp, frame, idat, seq, exact, ms, first_frame=False)
+                seq = self._frame(fp, frame, idat, seq, exact, ms, unit or 1000, first_frame=False)
                 n += 1
             if n == 1:
                 assert first is not None
@@ -170,9 +173,9 @@ class ApngExporter:
 
     @staticmethod
     def _frame(fp: IO[bytes], frame: np.ndarray, idat: list[bytes], seq: int, exact: tuple[int, int] | None, ms: Any,
-               *, first_frame: bool) -> int:
+               unit: int, *, first_frame: bool) -> int:
         h, w = frame.shape[:2]
-        num, den = exact if exact else (next(ms), 1000)
+        num, den = exact if exact else (next(ms), unit)
         if exact:
             next(ms)
         # fcTL: seq, w, h, x, y, delay_num, delay_den, dispose_op (0 none), blend_op (0 source)

@@ -85,22 +85,14 @@ class SpriteSheetExporter:
         stream = FrameStream(batches, max_side=max_side, fmt="sprite sheet")
         h, w, c = stream.peek()
         frames: list[np.ndarray] = []
-        limit = 0
-        for b in stream:
+        n = 0
+        for b in stream:  # the grid only grows with n, so a too-large sheet fails before buffering the rest
             frames.append(b)
-            n = sum(len(f) for f in frames)
-            cols = columns or math.ceil(math.sqrt(n))
-            # fail early, before buffering a huge clip: even one row must fit
-            limit = min(cols, n) * (w + padding) - padding
-            if limit > max_side and columns is not None:
-                break
-        n = sum(len(f) for f in frames)
-        cols = min(columns or math.ceil(math.sqrt(n)), n)
-        rows = math.ceil(n / cols)
-        aw, ah = cols * (w + padding) - padding, rows * (h + padding) - padding
-        if aw > max_side or ah > max_side:
-            raise ExportError(f"the sprite sheet would be {aw}x{ah} px, over max_side={max_side}; export fewer or smaller "
-                              f"frames, set columns= to reshape the grid, or raise max_side.")
+            n += len(b)
+            cols, rows, aw, ah = _grid(n, columns, w, h, padding)
+            if aw > max_side or ah > max_side:
+                raise ExportError(f"the sprite sheet would be at least {aw}x{ah} px, over max_side={max_side}; export fewer "
+                                  f"or smaller frames, set columns= to reshape the grid, or raise max_side.")
         atlas = np.zeros((ah, aw, c), np.uint8)
         table = []
         ms = cumulative_delays(fps, 1000)
@@ -127,6 +119,12 @@ class SpriteSheetExporter:
         if total_frames is not None and total_frames != n:
             log.warning("total_frames=%s but the clip had %d frames", total_frames, n)
         return target
+
+
+def _grid(n: int, columns: int | None, w: int, h: int, padding: int) -> tuple[int, int, int, int]:
+    cols = min(columns or math.ceil(math.sqrt(n)), n)
+    rows = math.ceil(n / cols)
+    return cols, rows, cols * (w + padding) - padding, rows * (h + padding) - padding
 
 
 def _version() -> str:
