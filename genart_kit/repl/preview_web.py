@@ -95,26 +95,27 @@ function figure(l) {
   fig.append(img, cap);
   return fig;
 }
+async function show(s) {
+  if (s.version === shown) return;
+  const box = document.getElementById("loops");
+  const figs = s.loops.map(figure);
+  if (figs.length) { box.replaceChildren(...figs); }
+  else { const p = document.createElement("p"); p.id = "empty"; p.textContent = "No loop is playing."; box.replaceChildren(p); }
+  shown = s.version;
+  const v = document.getElementById("version");
+  v.textContent = String(s.version); v.dataset.version = String(s.version);
+  const imgs = Array.from(box.querySelectorAll("img"));
+  await Promise.all(imgs.map(i => i.decode().catch(() => null)));
+  const loaded = imgs.filter(i => i.naturalWidth > 0).length;
+  v.dataset.loaded = String(loaded);
+  fetch("/ack?v=" + s.version + "&loaded=" + loaded + "&names=" + encodeURIComponent(s.loops.map(l => l.name + ":" + l.version).join(",")),
+        {cache: "no-store"}).catch(() => null);
+}
 async function refresh() {
   if (busy) { again = true; return; }
   busy = true;
   try {
-    const s = await (await fetch("/state.json", {cache: "no-store"})).json();
-    if (s.version !== shown) {
-      const box = document.getElementById("loops");
-      const figs = s.loops.map(figure);
-      if (figs.length) { box.replaceChildren(...figs); }
-      else { const p = document.createElement("p"); p.id = "empty"; p.textContent = "No loop is playing."; box.replaceChildren(p); }
-      shown = s.version;
-      const v = document.getElementById("version");
-      v.textContent = String(s.version); v.dataset.version = String(s.version);
-      const imgs = Array.from(box.querySelectorAll("img"));
-      await Promise.all(imgs.map(i => i.decode().catch(() => null)));
-      const loaded = imgs.filter(i => i.naturalWidth > 0).length;
-      v.dataset.loaded = String(loaded);
-      fetch("/ack?v=" + s.version + "&loaded=" + loaded + "&names=" + encodeURIComponent(s.loops.map(l => l.name + ":" + l.version).join(",")),
-            {cache: "no-store"}).catch(() => null);
-    }
+    await show(await (await fetch("/state.json", {cache: "no-store"})).json());
   } catch (e) { /* server gone or restarting: the poll below retries */ }
   busy = false;
   if (again) { again = false; refresh(); }
@@ -124,7 +125,7 @@ if (window.EventSource) {
   es.addEventListener("version", () => refresh());
 }
 setInterval(refresh, 2000);
-refresh();
+show(__INITIAL_STATE__);
 </script>
 </body></html>
 """
@@ -179,7 +180,8 @@ class _Handler(BaseHTTPRequestHandler):
         owner = self.server.owner
         try:
             if path in ("/", "/index.html"):
-                self._send(200, PAGE.encode(), "text/html; charset=utf-8")
+                state = json.dumps(owner.state()).replace("</", "<\\/")
+                self._send(200, PAGE.replace("__INITIAL_STATE__", state).encode(), "text/html; charset=utf-8")
             elif path == "/state.json":
                 self._send(200, json.dumps(owner.state()).encode(), "application/json")
             elif path == "/events":
