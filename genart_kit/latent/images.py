@@ -236,7 +236,7 @@ def morph(
     Raises:
         InvalidInputError: the model cannot encode, images cannot be loaded, bad frames.
     """
-    from .interpolate import interpolate
+    from .interpolation import interpolate
 
     keys = encode(model, images, invert=invert)
     out = interpolate(keys, frames, method=method, easing=easing, loop=loop, hold=hold, condition=condition)

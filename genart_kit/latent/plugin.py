@@ -10,9 +10,9 @@ from ..hookspecs import hookimpl
 _M = "genart_kit.latent"
 
 OPS = [
-    ("interpolate", f"{_M}.interpolate:interpolate", "path through keyframes (slerp/lerp, easing, optional loop)"),
-    ("slerp", f"{_M}.interpolate:slerp", "spherical interpolation of latents (robust: identical/zero/opposite)"),
-    ("lerp", f"{_M}.interpolate:lerp", "linear interpolation of latents"),
+    ("interpolate", f"{_M}.interpolation:interpolate", "path through keyframes (slerp/lerp, easing, optional loop)"),
+    ("slerp", f"{_M}.interpolation:slerp", "spherical interpolation of latents (robust: identical/zero/opposite)"),
+    ("lerp", f"{_M}.interpolation:lerp", "linear interpolation of latents"),
     ("noise_loop", f"{_M}.loops:noise_loop", "seamless loop: smooth periodic noise, N(0, I) at every frame"),
     ("circular_walk", f"{_M}.loops:circular_walk", "seamless great-circle loop a cos t + b sin t"),
     ("random_walk", f"{_M}.walks:random_walk", "bounded, seeded Ornstein-Uhlenbeck random walk"),

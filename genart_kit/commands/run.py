@@ -1,0 +1,243 @@
+"""``genart run SKETCH``: render a sketch file to an animation (GIF by default), with watch mode and seed sweeps."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ORDER = 20
+
+_parser: argparse.ArgumentParser | None = None
+
+EXAMPLES = """\
+examples:
+  genart run sketches/latent_walk.py                      # writes latent_walk.gif
+  genart run sketches/latent_walk.py --help               # the sketch's parameters
+  genart run sketches/noise_loop.py -o loop.webp --seed 7 --frames 120 --param colormap=inferno
+  genart run sketches/latent_walk.py --seeds 0..15        # contact sheet of 16 variants
+  genart run sketches/latent_walk.py --seeds 0..7 -o variants/   # a folder of variants
+  genart run sketches/latent_walk.py --watch              # re-render on every save
+"""
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register the ``run`` sub-command."""
+    global _parser
+    p = sub.add_parser(
+        "run",
+        help="render a sketch file to an animation",
+        description="Render a sketch (a Python file with PARAMS and a sketch() function returning a clip) to a GIF "
+        "or any exporter's format. With SKETCH, --help lists the sketch's own parameters.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        add_help=False,
+    )
+    p.add_argument("sketch", nargs="?", metavar="SKETCH", help="sketch file (or a name in ./sketches)")
+    p.add_argument("-h", "--help", action="store_true", help="show this help, or the sketch's parameters when SKETCH is given")
+    p.add_argument("-o", "--output", metavar="OUT", help="output file (suffix picks the format; default <sketch>.gif); "
+                   "with --seeds, a folder (trailing / or no suffix) gets one file per seed")
+    p.add_argument("--seed", type=int, metavar="N", help="random seed (default: the sketch's, usually 0)")
+    p.add_argument("--frames", type=int, metavar="N", help="number of frames")
+    p.add_argument("--fps", type=float, metavar="F", help="frames per second")
+    p.add_argument("--size", type=int, metavar="PX", help="output size in pixels (longer side)")
+    p.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="set a sketch parameter (repeatable)")
+    p.add_argument("--seeds", metavar="A..B", help="seed sweep: 'A..B' (inclusive) or 'A,B,C'; one contact sheet, or a folder with -o DIR/")
+    p.add_argument("--watch", action="store_true", help="re-render on every save of the sketch or its local modules")
+    p.add_argument("--batch-size", type=int, default=64, metavar="B", help="frames rendered per batch (default 64)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=handle)
+    _parser = p
+
+
+# ------------------------------------------------------------------------------------------ progress
+class ProgressBar:
+    """A one-line progress bar on stderr for renders longer than *delay* seconds (only on a terminal)."""
+
+    def __init__(self, label: str, *, enabled: bool = True, delay: float = 0.5, stream: Any = None) -> None:
+        self.stream = stream or sys.stderr
+        self.enabled = enabled and getattr(self.stream, "isatty", lambda: False)()
+        self.label = label
+        self.delay = delay
+        self.t0 = time.perf_counter()
+        self.last = 0.0
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        if now - self.t0 < self.delay or (now - self.last < 0.1 and done < total):
+            return
+        self.last = now
+        width = 28
+        fill = int(width * done / max(total, 1))
+        elapsed = now - self.t0
+        eta = elapsed / done * (total - done) if done else 0.0
+        self.stream.write(f"\r{self.label} [{'#' * fill}{'.' * (width - fill)}] {done}/{total} frames  {elapsed:.1f}s  eta {eta:.1f}s ")
+        self.stream.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.shown = False
+
+
+# ------------------------------------------------------------------------------------------- helpers
+def parse_seeds(spec: str) -> list[int]:
+    """``"0..15"`` (inclusive) or ``"1,5,9"`` or a mix (``"0..3,10"``) -> list of ints.
+
+    Raises:
+        InvalidInputError: malformed spec, an empty range, or more than 1024 seeds.
+    """
+    from ..errors import InvalidInputError
+
+    seeds: list[int] = []
+    for part in spec.split(","):
+        part = part.strip()
+        m = re.fullmatch(r"(-?\d+)\s*\.\.\s*(-?\d+)", part)
+        if m:
+            a, b = int(m.group(1)), int(m.group(2))
+            if b < a:
+                raise InvalidInputError(f"--seeds range {part!r} is empty; write it low..high, e.g. 0..15.")
+            if b - a >= 1024:
+                raise InvalidInputError("--seeds covers more than 1024 seeds; sweep fewer.")
+            seeds.extend(range(a, b + 1))
+        elif re.fullmatch(r"-?\d+", part):
+            seeds.append(int(part))
+        else:
+            raise InvalidInputError(f"--seeds must look like 0..15 or 1,5,9; got {spec!r}.")
+    if len(seeds) > 1024:
+        raise InvalidInputError("--seeds covers more than 1024 seeds; sweep fewer.")
+    return list(dict.fromkeys(seeds))
+
+
+def _is_folder_target(output: str | None) -> bool:
+    if output is None:
+        return False
+    return output.endswith(("/", "\\")) or Path(output).is_dir() or Path(output).suffix == ""
+
+
+def _render_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {"seed": args.seed, "frames": args.frames, "fps": args.fps, "size": args.size}
+
+
+def _save(clip: Any, out: Path, fps: float, args: argparse.Namespace, label: str) -> Path:
+    bar = ProgressBar(label, enabled=not args.quiet)
+    try:
+        return clip.save(out, fps=fps, batch_size=args.batch_size, progress=bar)
+    finally:
+        bar.close()
+
+
+# -------------------------------------------------------------------------------------------- handle
+def handle(args: argparse.Namespace) -> int:
+    """Render (or watch, or sweep) the sketch; prints the written path(s)."""
+    from ..errors import InvalidInputError
+    from ..sketch import check_run_options, load_sketch
+
+    if args.sketch is None:
+        assert _parser is not None
+        if args.help:
+            _parser.print_help()
+            return 0
+        _parser.print_usage(sys.stderr)
+        raise InvalidInputError("give a sketch file, e.g. genart run sketches/latent_walk.py")
+    if args.batch_size < 1:
+        raise InvalidInputError(f"--batch-size must be >= 1, got {args.batch_size}.")
+    check_run_options(**_render_options(args))
+    if args.watch and args.seeds:
+        raise InvalidInputError("--watch and --seeds cannot be combined; pick one.")
+    if args.watch:
+        return _watch(args)
+    sketch = load_sketch(args.sketch)
+    if args.help:
+        print(sketch.help_text())
+        return 0
+    sketch.resolve(args.param)  # fail fast on bad parameters, before any model loads
+    if args.seeds:
+        return _sweep(sketch, args)
+    out = Path(args.output) if args.output else Path(f"{sketch.name}.gif")
+    from ..pipeline import _check_output  # noqa: PLC2701 - same package; fail before rendering
+
+    _check_output(out)
+    t0 = time.perf_counter()
+    clip = sketch.render(args.param, **_render_options(args))
+    fps = clip.recipe["fps"]
+    path = _save(clip, out, fps, args, f"{sketch.name}")
+    dt = time.perf_counter() - t0
+    print(f"{path}  ({len(clip)} frames, {clip.width}x{clip.height}, {fps:g} fps, {dt:.2f} s)")
+    return 0
+
+
+def _sweep(sketch: Any, args: argparse.Namespace) -> int:
+    from ..pipeline import tile
+
+    seeds = parse_seeds(args.seeds)
+    opts = _render_options(args)
+    opts.pop("seed")
+    if _is_folder_target(args.output):
+        folder = Path(args.output)
+        folder.mkdir(parents=True, exist_ok=True)
+        for s in seeds:
+            clip = sketch.render(args.param, seed=s, **opts)
+            path = _save(clip, folder / f"{sketch.name}_seed{s}.gif", clip.recipe["fps"], args, f"seed {s}")
+            print(path)
+        return 0
+    import math
+
+    from ..render.text import caption
+
+    clips = []
+    for s in seeds:
+        clip = sketch.render(args.param, seed=s, **opts)
+        clips.append(clip | caption(f"seed {s}", position="bottom-left"))
+    sheet = tile(clips, cols=math.ceil(math.sqrt(len(seeds))), padding=2, length="max")
+    recipe = dict(clips[0].recipe)
+    recipe["seeds"] = seeds
+    recipe.pop("seed", None)
+    sheet.recipe = recipe
+    out = Path(args.output) if args.output else Path(f"{sketch.name}_seeds.gif")
+    path = _save(sheet, out, recipe["fps"], args, f"{len(seeds)} seeds")
+    print(f"{path}  ({len(seeds)} seeds, {len(sheet)} frames, {sheet.width}x{sheet.height})")
+    return 0
+
+
+def _watch(args: argparse.Namespace) -> int:
+    import traceback
+
+    from ..errors import GenartError
+    from ..sketch import SketchError, Watcher, resolve_path
+
+    path = resolve_path(args.sketch)
+    out = Path(args.output) if args.output else Path(f"{path.stem}.gif")
+
+    def on_clip(clip: Any, sketch: Any) -> None:
+        t0 = time.perf_counter()
+        saved = _save(clip, out, clip.recipe["fps"], args, sketch.name)
+        print(f"{time.strftime('%H:%M:%S')} wrote {saved} ({len(clip)} frames, {time.perf_counter() - t0:.2f} s)", flush=True)
+
+    def on_error(exc: BaseException) -> None:
+        stamp = time.strftime("%H:%M:%S")
+        if isinstance(exc, SketchError):
+            print(f"{stamp} error: {exc}\n{exc.details}", file=sys.stderr, flush=True)
+        elif isinstance(exc, GenartError):
+            print(f"{stamp} error: {exc}", file=sys.stderr, flush=True)
+        else:
+            print(f"{stamp} error: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+            traceback.print_exc()
+        print(f"{stamp} kept the last good output; watching {path} for changes (Ctrl-C to stop)", file=sys.stderr, flush=True)
+
+    watcher = Watcher(path, on_clip, on_error, overrides=args.param, **_render_options(args))
+    print(f"watching {path} (and its local modules); Ctrl-C to stop", file=sys.stderr, flush=True)
+    try:
+        watcher.run()
+    except KeyboardInterrupt:
+        print("stopped watching", file=sys.stderr)
+    return 0

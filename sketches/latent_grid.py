@@ -1,0 +1,33 @@
+"""Latent grid: a rows x cols sweep over a plane through latent space, the whole plane circling in a loop.
+
+Cell (r, c) shows the latent centre(t) + u_c d1 + v_r d2 for two orthonormal directions d1, d2; the centre
+follows a seamless circular walk, so neighbouring cells morph together and the animation loops.
+"""
+
+import genart_kit as ga
+from genart_kit.sketch import Param
+
+PARAMS = {
+    "model": Param("vae-mnist", help="model (genart list models)"),
+    "rows": Param(5, min=1, max=16, help="grid rows"),
+    "cols": Param(5, min=1, max=16, help="grid columns"),
+    "extent": Param(1.5, min=0.1, max=5.0, help="half-width of the sweep, in prior standard deviations"),
+    "radius": Param(0.8, min=0.0, max=3.0, help="radius of the centre's circular walk"),
+    "colormap": Param("twilight", help="colour map"),
+}
+DEFAULTS = {"frames": 48, "fps": 24, "size": 256}
+
+
+def sketch(p, seed, frames, size):
+    model = ga.model(p.model)
+    grid = ga.latent.grid_sweep(model, p.rows, p.cols, extent=p.extent, seed=seed).tensor()
+    centre = ga.latent.circular_walk(model, frames, seed=seed + 1, radius=p.radius)
+    cond = (seed % model.num_classes) if model.num_classes else None
+    cells = []
+    for offset in grid:
+        path = centre + offset
+        if cond is not None:
+            path = path.with_condition(cond)
+        cells.append(path | model)
+    sheet = ga.render.tile(cells, cols=p.cols, padding=1)
+    return sheet | ga.render.colormap(p.colormap) | ga.render.upscale(size)

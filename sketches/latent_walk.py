@@ -1,0 +1,27 @@
+"""Latent walk: a seamless looping walk through a model's latent space, colour-mapped and upscaled.
+
+The README's main job: `genart run sketches/latent_walk.py` writes latent_walk.gif. The walk visits
+`keys` random latents (seeded) along great circles (slerp), easing in and out of each, and returns to the
+first so the GIF loops without a jump.
+"""
+
+import genart_kit as ga
+from genart_kit.sketch import Param
+
+PARAMS = {
+    "model": Param("vae-mnist", help="model to walk through (genart list models)"),
+    "keys": Param(4, min=1, max=64, help="number of keyframes visited per loop"),
+    "colormap": Param("magma", help="colour map (any matplotlib name, e.g. viridis, inferno, twilight)"),
+    "easing": Param("cosine", choices=["linear", "cosine", "smoothstep", "smootherstep", "cubic"], help="easing between keyframes"),
+    "method": Param("slerp", choices=["slerp", "lerp"], help="interpolation"),
+    "pixelated": Param(False, help="nearest-neighbour upscaling for a pixel-art look"),
+}
+DEFAULTS = {"frames": 48, "fps": 24, "size": 256}
+
+
+def sketch(p, seed, frames, size):
+    model = ga.model(p.model)
+    path = ga.latent.interpolate(model, frames, keys=p.keys, seed=seed, method=p.method, easing=p.easing, loop=True)
+    if model.num_classes:  # class-conditional models: one digit per seed
+        path = path.with_condition(seed % model.num_classes)
+    return path | model | ga.render.colormap(p.colormap) | ga.render.upscale(size, mode="nearest" if p.pixelated else "smooth")
