@@ -15,6 +15,8 @@ the REPL start fast. Sub-modules (``ga.latent``, ``ga.render``, ``ga.export``, .
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 from .errors import GenartError
@@ -73,3 +75,16 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__) | _SUBMODULES)
+
+
+class _Package(types.ModuleType):
+    """Keep ``genart_kit.model`` the loader function: importing the ``genart_kit.model`` submodule would
+    otherwise replace the attribute with the submodule, and the next ``ga.model("vae-mnist")`` would fail."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "model" and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
