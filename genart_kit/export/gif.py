@@ -28,7 +28,7 @@ uint8 array) to stream with no buffering at all.
 
 Size: after the first frame, each frame stores only the bounding box of the pixels that changed; inside it,
 unchanged pixels become the transparent index when that compresses better (both are tried; the smaller
-wins; the second pass is only tried when at least 10% of the box is unchanged). Identical frames become a 1x1 transparent frame that keeps its own delay.
+wins; the second pass is only tried when at least half of the box is unchanged). Identical frames become a 1x1 transparent frame that keeps its own delay.
 """
 
 from __future__ import annotations
@@ -155,7 +155,7 @@ class _GifStream:
                 sub = target[y0:y1, x0:x1]
                 changed_sub = changed[y0:y1, x0:x1]
         data = _lzw(sub, self.bits)
-        if changed_sub is not None and np.count_nonzero(changed_sub) <= 0.9 * changed_sub.size:
+        if changed_sub is not None and np.count_nonzero(changed_sub) <= changed_sub.size // 2:
             # enough unchanged pixels to make transparent runs worth a second LZW pass
             alt = np.where(changed_sub, sub, np.uint8(tr))
             data2 = _lzw(alt, self.bits)

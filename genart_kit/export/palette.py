@@ -7,7 +7,7 @@ frame is slow (about 0.1 s per 256x256 frame). Here one palette serves the whole
 
 1. :class:`ColorHistogram` keeps a bounded, deterministic sample of the clip's pixels (a shifted grid of
    about 4,096 pixels per frame); its distinct colours, binned into cells only when there are more than
-   32,768 of them, are the weighted points the palette is fitted to. It also tracks the exact colours while there are few of them, so clips with at most ``colors`` distinct
+   16,384 of them, are the weighted points the palette is fitted to. It also tracks the exact colours while there are few of them, so clips with at most ``colors`` distinct
    colours (greyscale MNIST, flat test patterns) are exported losslessly.
 2. :func:`build_palette` picks ``K`` colours: a variance-minimising median cut (each split takes the box
    with the largest weighted squared error and cuts it along its widest-variance axis at the position that
@@ -129,26 +129,28 @@ class ColorHistogram:
             return None
         return _unkey(np.flatnonzero(self._seen))
 
-    def cells(self, max_points: int = 1 << 15) -> tuple[np.ndarray, np.ndarray]:
+    def cells(self, max_points: int = 1 << 14) -> tuple[np.ndarray, np.ndarray]:
         """Weighted colour points for :func:`build_palette`: mean colours ``[M, 3]`` float64, weights ``[M]``.
 
         The distinct sampled colours themselves when there are at most *max_points*; otherwise they are
-        binned into cells of 6, then 5, ... bits per channel (each point is the mean colour of its cell).
+        binned into cells of 6, 5, ... bits per channel (the finest that fits) (each point is the mean colour of its cell).
         """
         if not self._keys:
             return np.zeros((0, 3)), np.zeros(0)
         keys, counts = _uniq(np.concatenate(self._keys), counts=True)
         if len(keys) <= max_points:
             return _unkey(keys).astype(np.float64), counts.astype(np.float64)
-        for bits in (7, 6, 5, 4):
-            mask = np.uint32(((0xFF << (8 - bits)) & 0xFF) * 0x010101)
-            cell, inv = _uniq(keys & mask, inverse=True)
-            if len(cell) <= max_points:
+        rgb = _unkey(keys)
+        wts = counts.astype(np.float64)
+        for bits in (6, 5, 4, 3):
+            q = (rgb >> (8 - bits)).astype(np.int64)
+            cell = (q[:, 0] << (2 * bits)) | (q[:, 1] << bits) | q[:, 2]
+            w = np.bincount(cell, weights=wts, minlength=1 << (3 * bits))
+            occ = np.flatnonzero(w)
+            if len(occ) <= max_points:
                 break
-        rgb = _unkey(keys).astype(np.float64) * counts[:, None]
-        sums = np.stack([np.bincount(inv, weights=rgb[:, c], minlength=len(cell)) for c in range(3)], axis=1)
-        w = np.bincount(inv, weights=counts.astype(np.float64), minlength=len(cell))
-        return sums / w[:, None], w
+        sums = np.stack([np.bincount(cell, weights=wts * rgb[:, c], minlength=1 << (3 * bits))[occ] for c in range(3)], axis=1)
+        return sums / w[occ, None], w[occ]
 
     def lut_bits(self, budget: int = 1 << 15) -> int:
         """Largest LUT precision (7, 6 or 5 bits) whose occupied cells in the sample stay within *budget*."""
@@ -334,6 +336,8 @@ class ColorMapper:
             keys = _keys24(pal)
             self._exact_order = np.argsort(keys, kind="stable")
             self._exact_keys = keys[self._exact_order]
+        if self.bits <= 5:  # 32,768 cells: one vectorised fill beats many small lazy ones
+            self._fill(np.arange(1 << (3 * self.bits)))
         self._threshold: np.ndarray | None = None
         if dither == "bayer":
             if len(pal) > 1:
