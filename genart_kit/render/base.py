@@ -192,6 +192,8 @@ class Function(Renderer):
         if not isinstance(out, torch.Tensor) or out.ndim != 4 or out.shape[0] != frames.shape[0]:
             got = list(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
             raise InvalidInputError(f"renderer function '{self.name}' must return frames [B, C, H, W] for B={frames.shape[0]}, got {got}.")
+        if out.numel() == 0:
+            raise InvalidInputError(f"renderer function '{self.name}' returned empty frames {list(out.shape)}.")
         if out.shape[1] not in (1, 3, 4):
             raise InvalidInputError(f"renderer function '{self.name}' returned {out.shape[1]} channels; use 1, 3 or 4.")
         out = out.to(torch.float32)

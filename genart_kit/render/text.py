@@ -123,7 +123,7 @@ class Caption(Renderer):
         import numpy as np
         from PIL import Image, ImageDraw
 
-        px = self.size or max(6, round(min(h, w) / 12))
+        px = self.size or max(8, round(min(h, w) / 10))
         margin = self.margin if self.margin is not None else max(1, px // 3)
         font = self._font(px)
         text_img = Image.new("L", (w, h), 0)
