@@ -285,3 +285,14 @@ def test_package_import_is_light():
 
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_video_encoder_failure_is_reported_and_leaves_nothing(tmp_path, monkeypatch):
+    import shutil
+
+    from genart_kit.export import video
+
+    monkeypatch.setattr(video, "_ffmpeg_exe", lambda: shutil.which("false") or "/bin/false")  # exits with status 1
+    with pytest.raises(ExportError, match="exit status 1"):
+        MP4.write(tmp_path / "a.mp4", [clip(3)], fps=24)
+    assert os.listdir(tmp_path) == []

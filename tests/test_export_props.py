@@ -59,7 +59,7 @@ def frames_input(draw):
     return batches
 
 
-fps_values = st.one_of(st.sampled_from([24, 25, 30, 12.5, 29.97, 50, 60, 1, 0.5]),
+fps_values = st.one_of(st.sampled_from([24, 25, 30, 12.5, 29.97, 50, 60, 1, 0.5, 1e-6, 1e-12, 5e-324, 1e6, 1e308, 0.0]),
                        st.floats(allow_nan=True, allow_infinity=True, width=32),
                        st.integers(-5, 120))
 

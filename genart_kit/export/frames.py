@@ -84,7 +84,10 @@ def check_fps(fps: Any) -> float:
 
 def _fraction(fps: float) -> Fraction:
     # 29.97 -> 2997/100, 23.976 -> 2997/125: the decimal the user typed, not its binary approximation
-    return Fraction(fps).limit_denominator(1_000_000)
+    f = Fraction(fps).limit_denominator(1_000_000)
+    if f == 0 or abs(float(f) - fps) > 1e-9 * fps:  # tiny or odd rates: keep the exact binary value
+        f = Fraction(fps)
+    return f
 
 
 def frame_times(index: int, fps: float, unit: int) -> int:

@@ -227,6 +227,8 @@ class WebPExporter:
             raise InvalidInputError(f"loop must be an integer 0..65535 (0 = forever), got {loop!r}.")
         if not features.check("webp"):
             raise ExportError("this Pillow build has no WebP support; install a Pillow wheel from PyPI or export .gif/.png.")
+        if 1000.0 / fps > 0xFFFFFF:
+            raise ExportError(f"WebP frame durations are at most 16777 s (4.6 h); fps={fps:g} is too slow. Use fps >= 0.00006.")
         text = dumps_recipe(recipe)
         xmp = recipe_xmp(text) if text else b""
         target = check_target(path)
@@ -246,6 +248,8 @@ class WebPExporter:
                 im = im.convert("RGB")
             enc.add(im.getim(), timestamp, bool(lossless), float(quality), 100.0, int(method))
             timestamp += next(ms)
+            if timestamp > 2**31 - 1:
+                raise ExportError("the WebP animation would last over 24 days (the format's timestamp limit); export fewer frames or a higher fps.")
         enc.add(None, timestamp, bool(lossless), float(quality), 100.0, 0)
         data = enc.assemble(b"", b"", xmp)
         if data is None:

@@ -1,6 +1,9 @@
-"""MP4 (H.264) and WebM (VP9) export through imageio's ffmpeg plugin (optional extra ``genart-kit[video]``).
+"""MP4 (H.264) and WebM (VP9) export with the ffmpeg of imageio's ffmpeg plugin (extra ``genart-kit[video]``).
 
-Frames are piped to an ffmpeg subprocess one at a time (bounded memory). Determinism: ffmpeg runs with
+``imageio-ffmpeg`` supplies the ffmpeg binary; frames are piped to it one at a time (bounded memory). The
+subprocess is driven here rather than through ``imageio.get_writer`` because that writer does not check
+ffmpeg's exit status (a failed encode would be renamed into place as a broken file); here a non-zero exit
+raises :class:`~genart_kit.errors.ExportError` with ffmpeg's own message and nothing is written. Determinism: ffmpeg runs with
 ``-fflags +bitexact -flags:v +bitexact`` (no encoder version or creation time in the container) and
 single-threaded encoding where a codec's threading could change the bitstream, so the same frames give the
 same bytes with the same ffmpeg build. Odd widths/heights are padded by one replicated pixel row/column
@@ -12,6 +15,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import subprocess
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -84,46 +88,58 @@ class VideoExporter:
         presets = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
         if preset not in presets:
             raise InvalidInputError(f"preset must be one of {', '.join(presets)}, got {preset!r}.")
+        if not 0.01 <= fps <= 1000:
+            raise ExportError(f"video frame rates must be between 0.01 and 1000 fps, got {fps:g}; pass e.g. fps=24.")
         text = dumps_recipe(recipe)
         target = check_target(path)
-        _ffmpeg_exe()
-        import imageio.v2 as iio
-
+        exe = _ffmpeg_exe()
         stream = FrameStream(batches, max_side=16384, fmt=self.name.upper())
         h, w, c = stream.peek()
         alpha = c == 4 and self.name == "webm"
-        params = ["-f", fmt, "-fflags", "+bitexact", "-flags:v", "+bitexact", "-map_metadata", "-1", "-crf", str(crf)]
-        if self.name == "mp4":
-            params += ["-preset", preset, "-threads", "1", "-movflags", "+faststart"]
-        else:
-            params += ["-b:v", "0", "-row-mt", "0", "-threads", "1", "-deadline", "good", "-cpu-used", "4"]
-        if text:
-            params += ["-metadata", f"comment={RECIPE_KEY} {text}"]
+        rate = _fraction(fps).limit_denominator(1_000_000)
         pad_h, pad_w = h % 2, w % 2
-        with atomic_path(target) as tmp:
+        cmd = [exe, "-y", "-hide_banner", "-nostdin", "-v", "error", "-f", "rawvideo", "-vcodec", "rawvideo",
+               "-s", f"{w + pad_w}x{h + pad_h}", "-pix_fmt", "rgba" if alpha else "rgb24",
+               "-r", f"{rate.numerator}/{rate.denominator}", "-i", "-", "-an", "-vcodec", codec,
+               "-pix_fmt", "yuva420p" if alpha else "yuv420p",
+               "-f", fmt, "-fflags", "+bitexact", "-flags:v", "+bitexact", "-map_metadata", "-1", "-crf", str(crf)]
+        if self.name == "mp4":
+            cmd += ["-preset", preset, "-threads", "1", "-movflags", "+faststart"]
+        else:
+            cmd += ["-b:v", "0", "-row-mt", "0", "-threads", "1", "-deadline", "good", "-cpu-used", "4"]
+        if text:
+            cmd += ["-metadata", f"comment={RECIPE_KEY} {text}"]
+        with atomic_path(target) as tmp, tempfile.TemporaryFile() as err:
+            proc = subprocess.Popen(cmd + [str(tmp)], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
+            assert proc.stdin is not None
             try:
-                writer = iio.get_writer(str(tmp), format="FFMPEG", mode="I", fps=_fraction(fps), codec=codec,
-                                        pixelformat="yuva420p" if alpha else "yuv420p", quality=None, macro_block_size=1,
-                                        ffmpeg_log_level="error", output_params=params)
-            except (ImportError, RuntimeError) as exc:
-                raise MissingDependencyError(f"imageio's ffmpeg plugin is unavailable ({exc}); {_HINT}.") from exc
-            try:
-                for frame in stream.frames():
-                    if c == 1:
-                        frame = np.repeat(frame, 3, axis=-1)
-                    elif c == 4 and not alpha:
-                        a = frame[..., 3:].astype(np.uint16)
-                        frame = ((frame[..., :3].astype(np.uint16) * a + 127) // 255).astype(np.uint8)
-                    if pad_h or pad_w:
-                        frame = np.pad(frame, ((0, pad_h), (0, pad_w), (0, 0)), mode="edge")
-                    writer.append_data(frame)
-            except (OSError, BrokenPipeError) as exc:
-                raise ExportError(f"ffmpeg failed while encoding '{target}': {exc}; see its message above.") from exc
-            finally:
                 try:
-                    writer.close()
-                except (OSError, RuntimeError) as exc:
-                    raise ExportError(f"ffmpeg failed to finish '{target}': {exc}.") from exc
+                    for frame in stream.frames():
+                        if c == 1:
+                            frame = np.repeat(frame, 3, axis=-1)
+                        elif c == 4 and not alpha:  # composite on black
+                            a = frame[..., 3:].astype(np.uint16)
+                            frame = ((frame[..., :3].astype(np.uint16) * a + 127) // 255).astype(np.uint8)
+                        if pad_h or pad_w:
+                            frame = np.pad(frame, ((0, pad_h), (0, pad_w), (0, 0)), mode="edge")
+                        proc.stdin.write(np.ascontiguousarray(frame).tobytes())
+                except BrokenPipeError:
+                    pass  # ffmpeg stopped early: its exit status and message are reported below
+                finally:
+                    try:
+                        proc.stdin.close()
+                    except BrokenPipeError:
+                        pass
+                code = proc.wait()
+            except BaseException:
+                proc.kill()
+                proc.wait()
+                raise
+            if code != 0:
+                err.seek(0)
+                msg = err.read().decode("utf-8", errors="replace").strip().splitlines()
+                raise ExportError(f"ffmpeg failed to write '{target}' (exit status {code}): "
+                                  f"{' | '.join(msg[-3:]) or 'no message'}.")
         if total_frames is not None and total_frames != stream.count:
             log.warning("total_frames=%s but the clip had %d frames", total_frames, stream.count)
         return target
