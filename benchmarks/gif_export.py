@@ -14,7 +14,8 @@ palette, no dithering), plus the ``bayer`` dithering option for reference.
 
 Reported per scene and writer: wall time (best of ``--repeat`` runs), PSNR in dB of the decoded GIF frames
 against the source frames (mean squared error over all frames and channels), file size, decoded frame
-count and total duration. Usage::
+count and total duration. Then a bounded-memory check: 10,000 generated 128x128 frames (480 MiB raw)
+streamed from a generator into one GIF in a child process, reporting its peak resident memory. Usage::
 
     python benchmarks/gif_export.py [--repeat 3] [--out benchmarks/results/gif_export.json]
 """
@@ -127,12 +128,53 @@ def run(repeat: int) -> dict:
     return results
 
 
+_STREAM_CHILD = r"""
+import resource, sys, time
+import numpy as np
+sys.path.insert(0, sys.argv[4])
+from genart_kit.export.gif import GifExporter
+n, size = int(sys.argv[1]), int(sys.argv[2])
+y, x = np.mgrid[0:size, 0:size] / size
+def batches():
+    for s in range(0, n, 16):
+        t = np.arange(s, min(n, s + 16))[:, None, None] / 240.0
+        r = 0.5 + 0.5 * np.sin(2 * np.pi * (x + t)); g = 0.5 + 0.5 * np.sin(2 * np.pi * (y - t) + 2)
+        b = 0.5 + 0.5 * np.sin(2 * np.pi * (x + y + 2 * t) + 4)
+        yield (np.stack([r, g, b], -1) * 255 + 0.5).astype(np.uint8)
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+t0 = time.perf_counter()
+GifExporter().write(sys.argv[3], batches(), fps=24)
+print(time.perf_counter() - t0, base, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def stream_check(frames: int, size: int) -> dict:
+    """Export a long generated clip in a child process; report its peak memory against the clip's raw size."""
+    import subprocess
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "long.gif"
+        proc = subprocess.run([sys.executable, "-c", _STREAM_CHILD, str(frames), str(size), str(out),
+                               str(Path(__file__).resolve().parents[1])], capture_output=True, text=True, check=True)
+        secs, base_kb, peak_kb = proc.stdout.split()
+        with Image.open(out) as im:
+            n = im.n_frames
+        res = {"frames": frames, "size": size, "seconds": round(float(secs), 1), "raw_clip_mib": round(frames * size * size * 3 / 2**20, 1),
+               "peak_rss_mib": round(int(peak_kb) / 1024, 1), "rss_before_export_mib": round(int(base_kb) / 1024, 1),
+               "decoded_frames": n, "bytes": out.stat().st_size}
+    print(f"stream {res}", flush=True)
+    return res
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3, help="runs per writer; the best time is reported")
+    ap.add_argument("--stream-frames", type=int, default=10000, help="length of the bounded-memory check (0 skips it)")
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "gif_export.json"))
     args = ap.parse_args()
     res = run(args.repeat)
+    if args.stream_frames:
+        res["stream"] = stream_check(args.stream_frames, 128)
     Path(args.out).write_text(json.dumps(res, indent=2) + "\n")
     print(f"wrote {args.out}")
 
