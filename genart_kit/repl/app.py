@@ -601,7 +601,8 @@ class Repl:
         """Start watching a sketch file (see :mod:`genart_kit.repl.watch`); return its loop name."""
         from .watch import SketchWatch
 
-        w = SketchWatch(path, self.loops, **options)
+        w = SketchWatch(path, self.loops, notify=self.notify, format_error=format_exception,
+                        **{k: v for k, v in options.items() if v is not None})
         old = self.watches.pop(str(w.path), None)
         if old is not None:
             old.stop()

@@ -406,19 +406,43 @@ def _to_uint8_thwc(arr: Any, what: str) -> Any:
     raise InvalidInputError(f"{what} has dtype {arr.dtype}; pass uint8 frames or floats in [0, 1].")
 
 
-def iter_uint8_batches(clip: Any, batch_size: int = 32, *, what: str = "clip") -> Iterator[Any]:
+def accepts(fn: Any, name: str) -> bool:
+    """Whether callable *fn* takes a keyword argument *name* (directly or through ``**kwargs``)."""
+    import inspect
+
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+    return name in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+
+
+def stream_options(fn: Any, cancel: threading.Event | None) -> dict[str, Any]:
+    """``{"cancel": event}`` for a clip method that supports cooperative cancellation (the pipeline's
+    ``Clip.iter_frames``/``iter_uint8``/``save`` do), else ``{}``. The event is *cancel*, or the current
+    REPL job's."""
+    job = current_job()
+    event = cancel if cancel is not None else (job.cancel_event if job is not None else None)
+    if event is None or not accepts(fn, "cancel"):
+        return {}
+    return {"cancel": event}
+
+
+def iter_uint8_batches(clip: Any, batch_size: int = 32, *, what: str = "clip",
+                       cancel: threading.Event | None = None) -> Iterator[Any]:
     """Stream a clip-like object as numpy uint8 ``[B, H, W, C]`` batches.
 
     Uses, in order of preference: ``clip.iter_uint8(batch_size)``, ``clip.iter_frames(batch_size=...)``
     (float ``[B, C, H, W]`` in [0, 1]), ``clip.frames()``, or the object itself if it is an array/tensor.
+    Clips whose methods take ``cancel=`` get *cancel* (or the current job's cancel event).
 
     Raises:
         InvalidInputError: *clip* is not clip-like or yields bad frames.
     """
     if callable(getattr(clip, "iter_uint8", None)):
-        source = clip.iter_uint8(batch_size)
+        source = clip.iter_uint8(batch_size, **stream_options(clip.iter_uint8, cancel))
     elif callable(getattr(clip, "iter_frames", None)):
-        source = clip.iter_frames(batch_size=batch_size)
+        source = clip.iter_frames(batch_size=batch_size, **stream_options(clip.iter_frames, cancel))
     elif callable(getattr(clip, "frames", None)):
         source = iter([clip.frames()])
     elif is_clip_like(clip):
@@ -463,7 +487,7 @@ def materialize(clip: Any, *, batch_size: int = 32, what: str = "clip", cancel: 
     nbytes = 0
     if job is not None:
         job.progress(0, total)
-    for batch in iter_uint8_batches(clip, batch_size, what=what):
+    for batch in iter_uint8_batches(clip, batch_size, what=what, cancel=cancel):
         if parts and batch.shape[1:] != parts[0].shape[1:]:
             raise InvalidInputError(
                 f"{what} changed frame size mid-stream ({list(parts[0].shape[1:])} then {list(batch.shape[1:])})."

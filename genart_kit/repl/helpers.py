@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import InvalidInputError
-from .background import clip_length, iter_uint8_batches, report_progress, check_cancelled
+from .background import accepts, check_cancelled, clip_length, iter_uint8_batches, report_progress, stream_options
 
 __all__ = ["make_helpers", "export_frames"]
 
@@ -121,6 +121,10 @@ def make_helpers(repl: Any) -> dict[str, Callable[..., Any]]:
                 raise unknown_name("loop", what, [n for n, l in manager.loops.items() if l.current is not None])
             cur = lp.current
             out = export_frames(path, [cur.frames], fps=fps or cur.fps, total=cur.length, **options)
+        elif callable(getattr(what, "save", None)) and accepts(what.save, "progress"):
+            # the pipeline's Clip.save: streams into the exporter and embeds the clip's recipe
+            out = what.save(path, fps=fps or 24.0, progress=lambda done, total: report_progress(done, total),
+                            **stream_options(what.save, None), **options)
         else:
             if not callable(getattr(what, "iter_uint8", None)) and not callable(getattr(what, "iter_frames", None)) \
                     and not callable(getattr(what, "frames", None)) and not hasattr(what, "shape"):

@@ -111,7 +111,7 @@ class LiveLoop:
         if cur is None:
             return 0
         now = self._manager.clock() if now is None else now
-        return int(max(0.0, now - self.start) * cur.fps) % cur.length
+        return int(max(0.0, now - self.start) * cur.fps + 1e-6) % cur.length
 
     def frame(self, now: float | None = None) -> Any:
         """The frame showing at *now*: numpy uint8 ``[H, W, C]``, or ``None`` when nothing plays."""
