@@ -277,3 +277,18 @@ def test_renderer_chains_property(shape, chain, fill):
     assert out.shape[0] == shape[0] and tuple(out.shape[1:]) == r.output_shape(shape[1:])
     assert out.dtype == torch.float32 and torch.isfinite(out).all()
     assert float(out.min()) >= 0.0 and float(out.max()) <= 1.0
+
+
+def test_grid_layout_batched():
+    from genart_kit.render import grid
+
+    x = torch.rand(2, 6, 1, 3, 4)  # 2 time steps, 6 cells
+    g = grid(x, cols=3)
+    assert g.shape == (2, 1, 6, 12)
+    assert torch.equal(g[1, :, 3:6, 4:8], x[1, 4])
+    padded = grid(x[0], cols=4, padding=1, background=0.5)
+    assert padded.shape == (1, 2 * 3 + 3, 4 * 4 + 5)
+    assert torch.equal(padded[:, 1:4, 1:5], x[0, 0]) and float(padded[0, 0, 0]) == 0.5
+    assert torch.all(padded[:, 5:8, 11:15] == 0.5)  # empty cells (6 of 8)
+    with pytest.raises(InvalidInputError):
+        grid(torch.rand(3, 4))

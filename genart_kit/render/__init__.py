@@ -9,7 +9,8 @@ Use them after a model in a pipe; they compose with ``|`` and apply directly to 
 Built-in renderers (registered as ``renderer`` entries; ``genart list renderers``):
 :func:`colormap`, :func:`upscale` / :func:`resize`, :func:`trails`, :func:`feedback`, :func:`posterize`,
 :func:`invert`, :func:`contrast`, :func:`gamma`, :func:`caption`. :func:`tile` lays several clips out in a
-grid (it combines clips, so it is a function of clips rather than a renderer). :func:`get` builds any
+grid (it combines clips, so it is a function of clips rather than a renderer); :func:`grid` lays out a
+batch of images ``[B, K, C, H, W]`` -> ``[B, C, H', W']`` (e.g. inside a custom decoder). :func:`get` builds any
 registered renderer (including third-party ones) by name. A plain function ``f(frames) -> frames`` can be
 piped too (wrapped in :class:`Function`).
 
@@ -41,6 +42,7 @@ _NAMES = {
     "trails": "temporal",
     "feedback": "temporal",
     "caption": "text",
+    "grid": "layout",
     "Caption": "text",
 }
 

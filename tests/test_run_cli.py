@@ -1,0 +1,234 @@
+"""`genart run` / `genart replay`: the shipped sketches, parameters, seed sweeps, replays, Ctrl-C, --watch."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from genart_kit.cli import main
+from genart_kit.export import read_recipe
+
+ROOT = Path(__file__).resolve().parents[1]
+SKETCHES = sorted((ROOT / "sketches").glob("*.py"))
+TESTS = Path(__file__).resolve().parent
+
+TOY_SKETCH = f'''\
+"""Toy sketch for CLI tests."""
+import sys
+sys.path.insert(0, {str(TESTS)!r})
+import genart_kit as ga
+from genart_kit.sketch import Param
+from test_pipeline_toys import ToyModel
+
+PARAMS = {{
+    "radius": Param(1.0, min=0.0, max=2.0, help="loop radius"),
+    "colormap": Param("magma", help="colour map"),
+}}
+DEFAULTS = {{"frames": 8, "size": 32, "fps": 10}}
+
+
+def sketch(p, seed, frames, size):
+    m = ToyModel()
+    return ga.latent.noise_loop(m, frames, seed=seed, radius=p.radius) | m | ga.render.colormap(p.colormap) | ga.render.upscale(size)
+'''
+
+
+@pytest.fixture
+def toy(tmp_path):
+    path = tmp_path / "toy.py"
+    path.write_text(TOY_SKETCH, encoding="utf-8")
+    return path
+
+
+def gif_frames(path: Path) -> tuple[int, tuple[int, int]]:
+    with Image.open(path) as im:
+        return im.n_frames, im.size
+
+
+# ------------------------------------------------------------------------------- shipped sketches
+def test_all_required_sketches_are_shipped():
+    names = {p.stem for p in SKETCHES}
+    assert {"latent_walk", "noise_loop", "mnist_morph", "count", "latent_grid", "tiles"} <= names
+
+
+@pytest.mark.parametrize("sketch", SKETCHES, ids=[p.stem for p in SKETCHES])
+def test_every_shipped_sketch_runs(sketch, tmp_path, capsys):
+    out = tmp_path / f"{sketch.stem}.gif"
+    status = main(["run", str(sketch), "-o", str(out), "--frames", "10", "--size", "32", "-q"])
+    assert status == 0, capsys.readouterr().err
+    n, size = gif_frames(out)
+    assert n >= 10 and max(size) == 32
+    recipe = read_recipe(out)
+    assert recipe["sketch"]["name"] == sketch.stem and recipe["frames"] == 10 and recipe["size"] == 32
+    assert str(out) in capsys.readouterr().out
+
+
+def test_sketch_help_lists_parameters(capsys):
+    assert main(["run", str(ROOT / "sketches" / "latent_walk.py"), "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "keys" in out and "int in [1, 64], default 4" in out and "colormap" in out and "--frames N     48" in out
+
+
+def test_run_help_without_sketch(capsys):
+    assert main(["run", "--help"]) == 0
+    assert "--seeds" in capsys.readouterr().out
+
+
+# ----------------------------------------------------------------------------------- parameters
+def test_run_toy_sketch_with_options(toy, tmp_path, capsys):
+    out = tmp_path / "o.gif"
+    assert main(["run", str(toy), "-o", str(out), "--seed", "3", "--frames", "5", "--fps", "5", "--size", "20",
+                 "--param", "radius=0.5", "-p", "colormap=viridis", "-q"]) == 0
+    assert gif_frames(out) == (5, (20, 20))
+    r = read_recipe(out)
+    assert r["seed"] == 3 and r["params"] == {"radius": 0.5, "colormap": "viridis"} and r["fps"] == 5.0
+    assert "5 frames, 20x20" in capsys.readouterr().out
+
+
+def test_default_output_name_is_next_to_nothing_surprising(toy, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", str(toy), "-q"]) == 0
+    assert (tmp_path / "toy.gif").exists()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["-p", "radius=9"], "parameter 'radius' must be a number in [0, 2], got 9"),
+        (["-p", "radius=abc"], "parameter 'radius' must be a number in [0, 2], got 'abc'"),
+        (["-p", "radiuss=1"], "no parameter 'radiuss'. Did you mean 'radius'?"),
+        (["-p", "radius"], "NAME=VALUE"),
+        (["--frames", "0"], "frames must be a whole number >= 1"),
+        (["--fps", "-3"], "fps must be a positive number"),
+        (["--size", "0"], "size must be a whole number of pixels"),
+        (["-o", "/nonexistent-folder/x.gif"], "does not exist"),
+        (["-o", "out.unknown"], "suffix"),
+        (["-p", "colormap=nope"], "unknown colour map 'nope'"),
+        (["--seeds", "5..2"], "empty"),
+    ],
+)
+def test_bad_input_is_one_clear_line(toy, tmp_path, monkeypatch, capsys, args, message):
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", str(toy), "-q", *args]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("genart: error:") and message in err and "Traceback" not in err
+    assert not list(tmp_path.glob("*.gif"))
+
+
+def test_missing_sketch_and_sketch_errors(tmp_path, capsys):
+    assert main(["run", str(tmp_path / "nope.py")]) == 1
+    assert "not found" in capsys.readouterr().err
+    bad = tmp_path / "bad.py"
+    bad.write_text("def sketch(p):\n    return nothing\n")
+    assert main(["run", str(bad), "-o", str(tmp_path / "b.gif")]) == 1
+    assert "NameError" in capsys.readouterr().err and not (tmp_path / "b.gif").exists()
+
+
+# ---------------------------------------------------------------------------------- seed sweeps
+def test_seed_sweep_contact_sheet_and_folder(toy, tmp_path, capsys):
+    sheet = tmp_path / "sheet.gif"
+    assert main(["run", str(toy), "--seeds", "0..3", "-o", str(sheet), "-q", "--size", "24"]) == 0
+    n, size = gif_frames(sheet)
+    assert n == 8 and size == (2 * 24 + 3 * 2, 2 * 24 + 3 * 2)
+    assert read_recipe(sheet)["seeds"] == [0, 1, 2, 3]
+    folder = tmp_path / "variants"
+    assert main(["run", str(toy), "--seeds", "1,5", "-o", str(folder) + "/", "-q"]) == 0
+    assert sorted(p.name for p in folder.iterdir()) == ["toy_seed1.gif", "toy_seed5.gif"]
+    assert read_recipe(folder / "toy_seed5.gif")["seed"] == 5
+
+
+# ---------------------------------------------------------------------------------------- replay
+def test_replay_is_byte_identical_even_after_the_sketch_changes(toy, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "orig.gif"
+    assert main(["run", "toy.py", "-o", str(out), "--seed", "7", "-p", "radius=0.8", "-q"]) == 0
+    assert main(["replay", str(out), "--check", "-q"]) == 0
+    assert "identical" in capsys.readouterr().out
+    toy.write_text(TOY_SKETCH.replace("radius=p.radius", "radius=p.radius * 2"))  # edited since
+    assert main(["replay", str(out), "-o", str(tmp_path / "again.gif"), "--check", "-q"]) == 0
+    text = capsys.readouterr().out
+    assert "stored in the recipe" in text and "identical" in text
+    assert main(["replay", str(out), "--show"]) == 0
+    assert '"radius": 0.8' in capsys.readouterr().out
+
+
+def test_replay_errors(tmp_path, capsys):
+    plain = tmp_path / "plain.gif"
+    Image.new("L", (4, 4)).save(plain)
+    assert main(["replay", str(plain)]) == 1
+    assert "no genart recipe" in capsys.readouterr().err
+    assert main(["replay", str(tmp_path / "missing.gif")]) == 1
+
+
+# ------------------------------------------------------------------------------ Ctrl-C and watch
+SLOW_SKETCH = TOY_SKETCH.replace(
+    "    m = ToyModel()\n",
+    "    import time\n    m = ToyModel()\n    def slow(frames):\n        time.sleep(0.05)\n        return frames\n",
+).replace("| ga.render.upscale(size)", "| ga.render.upscale(size) | slow")
+
+
+def _genart(args, cwd, **kw):
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    return subprocess.Popen([sys.executable, "-m", "genart_kit", *args], cwd=cwd, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+
+def test_ctrl_c_stops_cleanly_and_leaves_no_partial_file(tmp_path):
+    (tmp_path / "slow.py").write_text(SLOW_SKETCH)
+    proc = _genart(["run", "slow.py", "--frames", "100000", "--batch-size", "1", "-o", "out.gif"], tmp_path)
+    # wait until rendering has started writing (the exporter's temporary file or a few seconds)
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if any(p.name != "slow.py" and p.name != "__pycache__" for p in tmp_path.iterdir()):
+            break
+        time.sleep(0.2)
+    time.sleep(1.0)
+    assert proc.poll() is None, proc.communicate()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "__pycache__") == ["slow.py"]
+
+
+def test_watch_rerenders_keeps_last_good_output_and_survives_errors(tmp_path):
+    sketch = tmp_path / "w.py"
+    sketch.write_text(TOY_SKETCH)
+    out = tmp_path / "w.gif"
+    proc = _genart(["run", "w.py", "--watch", "-o", "w.gif", "-q"], tmp_path)
+    try:
+        def wait_for(cond, what):
+            deadline = time.time() + 120
+            while time.time() < deadline:
+                if cond():
+                    return
+                assert proc.poll() is None, proc.communicate()
+                time.sleep(0.1)
+            raise AssertionError(f"timed out waiting for {what}")
+
+        wait_for(out.exists, "first render")
+        first = out.read_bytes()
+        st = sketch.stat()
+        sketch.write_text(TOY_SKETCH.replace('"magma", help', '"viridis", help'))
+        os.utime(sketch, ns=(st.st_atime_ns, st.st_mtime_ns + 2_000_000_000))
+        wait_for(lambda: out.read_bytes() != first, "re-render after save")
+        second = out.read_bytes()
+        st = sketch.stat()
+        sketch.write_text(TOY_SKETCH.replace("    m = ToyModel()", "    m = ToyModel()\n    raise ValueError('oops')"))
+        os.utime(sketch, ns=(st.st_atime_ns, st.st_mtime_ns + 2_000_000_000))
+        time.sleep(3)
+        assert proc.poll() is None  # never exits on a sketch error
+        assert out.read_bytes() == second  # the last good output is kept
+    finally:
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stderr
+    assert "ValueError: oops" in stderr and "kept the last good output" in stderr
+    assert stdout.count("wrote w.gif") == 2
