@@ -25,7 +25,7 @@ def sketch(p, seed, frames, size):
     style = ga.latent.noise_loop(model, frames, seed=seed, harmonics=2, radius=p.drift)
     path = ga.latent.class_sweep(model, frames, classes=digits, latents=style)
     labels = path.condition.tolist()
-    clip = path | model | ga.render.colormap(p.colormap) | ga.render.upscale(size)
+    clip = path | model | ga.render.upscale(size) | ga.render.colormap(p.colormap)
     if p.caption:
         clip = clip | ga.render.caption(lambda i: str(labels[i]), position="top-left", background_alpha=0.0)
     return clip

@@ -31,4 +31,4 @@ def sketch(p, seed, frames, size):
         images = model.decode(cells, label) if label is not None else model.decode(cells)
         return ga.render.grid(images.reshape(z.shape[0], k, *images.shape[1:]), cols=p.cols, padding=1)
 
-    return centre | decode_grid | ga.render.colormap(p.colormap) | ga.render.upscale(size)
+    return centre | decode_grid | ga.render.upscale(size) | ga.render.colormap(p.colormap)

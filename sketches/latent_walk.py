@@ -24,4 +24,5 @@ def sketch(p, seed, frames, size):
     path = ga.latent.interpolate(model, frames, keys=p.keys, seed=seed, method=p.method, easing=p.easing, loop=True)
     if model.num_classes:  # class-conditional models: one digit per seed
         path = path.with_condition(seed % model.num_classes)
-    return path | model | ga.render.colormap(p.colormap) | ga.render.upscale(size, mode="nearest" if p.pixelated else "smooth")
+    # upscale the grayscale frames first, then colour them: smooth gradients map through the colour map
+    return path | model | ga.render.upscale(size, mode="nearest" if p.pixelated else "smooth") | ga.render.colormap(p.colormap)

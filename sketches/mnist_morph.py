@@ -29,4 +29,4 @@ def sketch(p, frames, size):
             raise ga.errors.InvalidInputError(f"parameter 'digits' must be comma-separated digits 0-9, got {p.digits!r}.") from None
         images = "mnist:" + ",".join(map(str, digits))
     path = ga.latent.morph(model, images, frames, hold=p.hold, invert=p.invert, loop=True)
-    return path | model | ga.render.colormap(p.colormap) | ga.render.upscale(size)
+    return path | model | ga.render.upscale(size) | ga.render.colormap(p.colormap)

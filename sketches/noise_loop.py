@@ -26,4 +26,4 @@ def sketch(p, seed, frames, size):
     clip = path | model
     if p.trails > 0:
         clip = clip | ga.render.trails(p.trails)
-    return clip | ga.render.colormap(p.colormap) | ga.render.upscale(size)
+    return clip | ga.render.upscale(size) | ga.render.colormap(p.colormap)

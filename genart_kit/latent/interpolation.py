@@ -107,14 +107,25 @@ def _prepare(a: Any, b: Any, t: Any, name: str) -> tuple[torch.Tensor, torch.Ten
     ta = ta.detach().to(device="cpu", dtype=torch.float64)
     tb = tb.detach().to(device="cpu", dtype=torch.float64)
     tt = tt.to("cpu").unsqueeze(-1)  # broadcast over D
-    try:
-        torch.broadcast_shapes(ta.shape, tb.shape, tt.shape)
-    except RuntimeError as exc:
+    if _broadcast_shape(ta.shape, tb.shape, tt.shape) is None:
         raise InvalidInputError(
             f"{name}: cannot broadcast a {list(ta.shape)}, b {list(tb.shape)} and t {list(tt.shape[:-1])}; "
             "use vectors [D] with t [T], or batches [T, D] with t [T]."
-        ) from exc
+        )
     return ta, tb, tt, out_dtype, device
+
+
+def _broadcast_shape(*shapes: tuple[int, ...]) -> tuple[int, ...] | None:
+    """NumPy broadcasting of *shapes*, or ``None`` if they do not broadcast. (``torch.broadcast_shapes`` is
+    avoided: it imports ``torch.fx.experimental.symbolic_shapes`` and sympy, about 0.6 s on first use.)"""
+    ndim = max(len(s) for s in shapes)
+    out = []
+    for i in range(-ndim, 0):
+        dims = {s[i] for s in shapes if len(s) >= -i} - {1}
+        if len(dims) > 1:
+            return None
+        out.append(dims.pop() if dims else 1)
+    return tuple(out)
 
 
 def _finish(out: torch.Tensor, dtype: torch.dtype, device: torch.device, name: str) -> torch.Tensor:
