@@ -129,7 +129,7 @@ def run(repeat: int) -> dict:
 
 
 _STREAM_CHILD = r"""
-import resource, sys, time
+import sys, time
 import numpy as np
 sys.path.insert(0, sys.argv[4])
 from genart_kit.export.gif import GifExporter
@@ -141,10 +141,14 @@ def batches():
         r = 0.5 + 0.5 * np.sin(2 * np.pi * (x + t)); g = 0.5 + 0.5 * np.sin(2 * np.pi * (y - t) + 2)
         b = 0.5 + 0.5 * np.sin(2 * np.pi * (x + y + 2 * t) + 4)
         yield (np.stack([r, g, b], -1) * 255 + 0.5).astype(np.uint8)
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def hwm():  # peak resident set of this process image (VmHWM; ru_maxrss would include the parent's before exec)
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+base = hwm()
 t0 = time.perf_counter()
 GifExporter().write(sys.argv[3], batches(), fps=24)
-print(time.perf_counter() - t0, base, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print(time.perf_counter() - t0, base, hwm())
 """
 
 

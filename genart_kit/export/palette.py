@@ -79,7 +79,7 @@ class ColorHistogram:
         max_samples: sample size cap.
     """
 
-    def __init__(self, colors: int, stride: int = 1, max_samples: int = 1 << 22) -> None:
+    def __init__(self, colors: int, stride: int = 1, max_samples: int = 1 << 20) -> None:
         self.colors = colors
         self.stride = max(1, int(stride))
         self.max_samples = max_samples
