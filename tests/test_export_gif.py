@@ -261,6 +261,21 @@ def test_palette_builder_and_mapper_units():
     assert h.exact_colors().tolist() == [[0, 0, 0]]
 
 
+def test_colour_sample_stays_bounded_and_deterministic():
+    fr = walk(12, 16)
+    hists = []
+    for _ in range(2):
+        h = ColorHistogram(8, stride=1, max_samples=500)
+        for i in range(0, 12, 3):
+            h.add(fr[i:i + 3])
+        hists.append(h)
+    assert hists[0]._n <= 500 + 3 * 256 and hists[0]._thin > 1  # thinned, not growing with the clip
+    pts, w = hists[0].cells(max_points=200)  # binned into cells (at most 512 at 3 bits per channel)
+    assert len(pts) <= 200 and w.sum() == hists[0]._n
+    assert np.array_equal(pts, hists[1].cells(max_points=200)[0])
+    assert hists[0].exact_colors() is None  # far more than 8 colours
+
+
 # ---------------------------------------------------------------------------------- transparency
 
 

@@ -17,8 +17,8 @@ frame is slow (about 0.1 s per 256x256 frame). Here one palette serves the whole
 3. :class:`ColorMapper` maps pixels to palette indices through a lazily filled 3D lookup table: the key of a
    pixel is its colour at ``lut_bits`` per channel, and each table cell holds the palette index nearest to
    the cell centre (exact integer arithmetic, ties to the lowest index, hence deterministic). Only cells
-   that actually occur are computed, so a clip costs a few thousand nearest-colour searches instead of one
-   per pixel.
+   that actually occur are computed (at 5 bits the whole 32,768-cell table is filled at once), so a clip
+   costs a few thousand nearest-colour searches instead of one per pixel.
 
 Dithering (optional): ``"bayer"`` adds an 8x8 ordered-dither threshold (Bayer 1973) before the lookup. The
 threshold depends only on the pixel position, so a pixel whose colour does not change keeps its index in
@@ -133,7 +133,7 @@ class ColorHistogram:
         """Weighted colour points for :func:`build_palette`: mean colours ``[M, 3]`` float64, weights ``[M]``.
 
         The distinct sampled colours themselves when there are at most *max_points*; otherwise they are
-        binned into cells of 6, 5, ... bits per channel (the finest that fits) (each point is the mean colour of its cell).
+        binned into cells of 6, 5, 4 or 3 bits per channel (the finest that fits; 3 bits is the floor) (each point is the mean colour of its cell).
         """
         if not self._keys:
             return np.zeros((0, 3)), np.zeros(0)
