@@ -412,15 +412,13 @@ class Repl:
             if self.banner:
                 self.echo(f"genart-kit {__version__} live-coding REPL (Python {sys.version.split()[0]}). "
                           f"`ga` is the toolkit; :help lists commands; Ctrl-D quits.")
-            if self.preloader is not None:
-                self.preloader.start()
             self._ticker.start()
             try:
                 for text in startup:
                     self.handle(text)
                 while not self.exiting:
                     try:
-                        text = self.session.prompt()
+                        text = self.session.prompt(pre_run=self._start_preload)
                     except KeyboardInterrupt:
                         continue
                     except EOFError:
@@ -432,6 +430,18 @@ class Repl:
             finally:
                 self.close()
         return self.exit_code
+
+    def _start_preload(self) -> None:
+        """Start importing torch & co. in the background once the first prompt has been drawn, so the
+        import (which holds the GIL for up to ~0.5 s at a time) does not delay the prompt itself."""
+        if self.preloader is None or self.preloader._thread is not None:
+            return
+        try:
+            import asyncio
+
+            asyncio.get_running_loop().call_later(0.05, self.preloader.start)
+        except RuntimeError:
+            self.preloader.start()
 
     def handle(self, text: str) -> Any:
         """Run one input (Python code or a colon command) to completion; return the job (or ``None``)."""
