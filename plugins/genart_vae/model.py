@@ -230,7 +230,15 @@ def load_cvae(checkpoint: Any = None, device: Any = None, **options: Any) -> VAE
 def _weights(name: str) -> str:
     from pathlib import Path
 
-    return str(Path(__file__).with_name("weights") / f"{name}.safetensors")
+    from genart_kit.errors import CheckpointError
+
+    path = Path(__file__).with_name("weights") / f"{name}.safetensors"
+    if not path.exists():
+        raise CheckpointError(
+            f"the pretrained weights of '{name}' are missing from the installed package ({path}); reinstall "
+            f"genart-kit (the .safetensors files are package data) or train your own with genart train."
+        )
+    return str(path)
 
 
 def load_pretrained_vae_mnist(checkpoint: Any = None, device: Any = None, **options: Any) -> VAE:

@@ -1,0 +1,165 @@
+"""Training and decoding speed: the toolkit's loop (``genart_kit.training.loop.train``) against a plain
+reference loop of the same architecture written here, and decode throughput of the shipped models.
+
+Both loops train on the same preloaded MNIST tensors, same batch size, same architecture, same optimizer, on
+the CPU; the reference loop is the textbook PyTorch code (no checkpoints, no progress bar, no history).
+The toolkit's loop also writes its per-epoch checkpoint and sample grid, which are included in its time.
+
+Usage::
+
+    OMP_NUM_THREADS=2 python benchmarks/train_speed.py [--steps 150] [--batch-size 128] [--repeats 2]
+
+Writes ``benchmarks/results/train_speed.json`` and ``.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def reference_gan(ds, steps: int, batch: int, width: int, latent_dim: int, seed: int = 0) -> float:
+    """Plain DCGAN loop (D step on real + fake, G step, BCE, Adam 2e-4/0.5); returns images per second."""
+    from genart_gan.model import DCGANDiscriminator, DCGANGenerator, dcgan_init
+
+    torch.manual_seed(seed)
+    G, D = DCGANGenerator(latent_dim, (1, 28, 28), width), DCGANDiscriminator((1, 28, 28), width)
+    dcgan_init(G)
+    dcgan_init(D)
+    og = torch.optim.Adam(G.parameters(), 2e-4, betas=(0.5, 0.999))
+    od = torch.optim.Adam(D.parameters(), 2e-4, betas=(0.5, 0.999))
+    perm = torch.randperm(len(ds))
+    t0 = time.perf_counter()
+    for i in range(steps):
+        idx = perm[(i * batch) % (len(ds) - batch):][:batch]
+        x = ds.images[idx].float() / 127.5 - 1
+        z = torch.randn(batch, latent_dim)
+        fake = G(z)
+        od.zero_grad()
+        lr_ = F.binary_cross_entropy_with_logits(D(x), torch.ones(batch))
+        lr_.backward()
+        lf = F.binary_cross_entropy_with_logits(D(fake.detach()), torch.zeros(batch))
+        lf.backward()
+        od.step()
+        og.zero_grad()
+        lg = F.binary_cross_entropy_with_logits(D(fake), torch.ones(batch))
+        lg.backward()
+        og.step()
+        float(lg)
+    return steps * batch / (time.perf_counter() - t0)
+
+
+def reference_vae(ds, steps: int, batch: int, seed: int = 0, **cfg) -> float:
+    """Plain VAE loop (binarize, reparameterise, BCE + KL, Adam 1e-3); returns images per second."""
+    from genart_vae.model import VAE
+
+    torch.manual_seed(seed)
+    vae = VAE(**cfg)
+    opt = torch.optim.Adam(vae.parameters(), 1e-3)
+    perm = torch.randperm(len(ds))
+    t0 = time.perf_counter()
+    for i in range(steps):
+        idx = perm[(i * batch) % (len(ds) - batch):][:batch]
+        x = torch.bernoulli(ds.images[idx].float() / 255)
+        mu, logvar = vae.posterior(x)
+        z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+        rec = F.binary_cross_entropy_with_logits(vae.decoder_logits(z), x, reduction="sum") / batch
+        kl = -0.5 * (1 + logvar - mu**2 - logvar.exp()).sum() / batch
+        loss = rec + kl
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        float(loss)
+    return steps * batch / (time.perf_counter() - t0)
+
+
+def toolkit(model: str, data_dir, steps: int, batch: int, opts: dict, limit: int) -> float:
+    """The toolkit's loop on the first *limit* training images, one epoch of *steps* steps (checkpoint and
+    sample grid at the end of the epoch included); images per second from the loop's own timer."""
+    from genart_kit.training.loop import TrainConfig, train
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = TrainConfig(model=model, data="mnist", epochs=1, steps=steps, batch_size=batch, seed=0, device="cpu",
+                          out=tmp, data_options={"data_dir": data_dir, "download": False, "limit": limit},
+                          model_options=opts, progress=False)
+        return train(cfg).images_per_second
+
+
+@torch.no_grad()
+def decode_speed(name: str, n: int = 2048, batch: int = 256) -> dict:
+    """Decode throughput of a shipped model: images per second for batches of *batch*, and for single latents."""
+    from genart_kit.registry import get_registry
+
+    m = get_registry().load("model", name, device="cpu")
+    z = m.sample_latents(n, seed=0)
+    c = 3 if m.conditional else None
+    m.decode(z[:batch], c)  # warm-up
+    t0 = time.perf_counter()
+    for i in range(0, n, batch):
+        m.decode(z[i:i + batch], c)
+    batched = n / (time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    for i in range(200):
+        m.decode(z[i:i + 1], c)
+    single = 200 / (time.perf_counter() - t0)
+    return {"batched_images_per_s": batched, "batch": batch, "single_images_per_s": single}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data-dir", default=None)
+    ap.add_argument("--steps", type=int, default=150)
+    ap.add_argument("--batch-size", type=int, default=128)
+    ap.add_argument("--repeats", type=int, default=2, help="alternate toolkit/reference runs; the best of each is kept")
+    ap.add_argument("--out", default=str(RESULTS / "train_speed.json"))
+    args = ap.parse_args(argv)
+    from genart_kit.training.data import load_mnist
+
+    ds = load_mnist(args.data_dir, train=True, download=False)
+    limit = args.steps * args.batch_size  # exactly one epoch of `steps` steps
+    rows = []
+    cases = [
+        ("gan", {"width": 48, "latent_dim": 64}, lambda: reference_gan(ds, args.steps, args.batch_size, 48, 64)),
+        ("vae", {"latent_dim": 16, "width": 32, "hidden": 128, "binarize": True},
+         lambda: reference_vae(ds, args.steps, args.batch_size, latent_dim=16, width=32, hidden=128, binarize=True)),
+    ]
+    for model, opts, ref in cases:
+        tk, rf = [], []
+        for _ in range(args.repeats):
+            tk.append(toolkit(model, args.data_dir, args.steps, args.batch_size, opts, limit))
+            rf.append(ref())
+        rows.append({"model": model, "options": opts, "toolkit_images_per_s": max(tk), "reference_images_per_s": max(rf),
+                     "ratio": max(tk) / max(rf), "runs_toolkit": tk, "runs_reference": rf})
+        print(rows[-1], file=sys.stderr)
+    decode = {name: decode_speed(name) for name in ("gan-mnist", "cgan-mnist", "vae-mnist", "cvae-mnist")}
+    res = {"train": rows, "decode": decode, "steps": args.steps, "batch_size": args.batch_size,
+           "threads": torch.get_num_threads(), "torch": torch.__version__, "machine": platform.machine(),
+           "cpu": platform.processor() or platform.machine()}
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(res, indent=2) + "\n")
+    md = ["| training (batch %d, %d threads) | toolkit loop | plain reference loop | ratio |" % (args.batch_size, res["threads"]),
+          "|---|---|---|---|"]
+    for r in rows:
+        md.append(f"| {r['model']} {r['options']} | {r['toolkit_images_per_s']:.0f} img/s | {r['reference_images_per_s']:.0f} img/s | {r['ratio']:.2f} |")
+    md += ["", "| decode | batched (256) | one latent at a time |", "|---|---|---|"]
+    for name, d in decode.items():
+        md.append(f"| {name} | {d['batched_images_per_s']:.0f} img/s | {d['single_images_per_s']:.0f} img/s |")
+    out.with_suffix(".md").write_text("\n".join(md) + "\n")
+    print("\n".join(md))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
