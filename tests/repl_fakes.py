@@ -52,3 +52,50 @@ def wait_for(predicate, timeout=10.0, interval=0.01):
         time.sleep(interval)
         value = predicate()
     return value
+
+
+class RunningRepl:
+    """A REPL running on a thread, fed through a pipe input: ``with RunningRepl() as (repl, send): ...``.
+
+    On exit it sends ``:quit`` and joins the thread; ``.code`` is the exit status.
+    """
+
+    def __init__(self, **options):
+        options.setdefault("preload", False)
+        options.setdefault("progress_delay", 0.05)
+        options.setdefault("history_path", False)
+        self.options = options
+        self.code = None
+
+    def __enter__(self):
+        from prompt_toolkit.input import create_pipe_input
+        from prompt_toolkit.output import DummyOutput
+
+        from genart_kit.repl.app import Repl
+
+        self._pipe_cm = create_pipe_input()
+        self.inp = self._pipe_cm.__enter__()
+        self.repl = Repl(input=self.inp, output=DummyOutput(), **self.options)
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        return self.repl, self.send
+
+    def _run(self):
+        self.code = self.repl.run()
+
+    def send(self, text, wait=True, timeout=60):
+        """Type *text* + Enter; with *wait*, block until that input has finished running."""
+        before = self.repl.counter, id(self.repl.last_job)
+        self.inp.send_text(text + "\r")
+        if wait:
+            ok = wait_for(lambda: (self.repl.counter, id(self.repl.last_job)) != before
+                          and self.repl.last_job is not None and self.repl.last_job.done_event.is_set(), timeout)
+            assert ok, f"input {text!r} did not finish"
+            time.sleep(0.05)  # let the result be printed
+
+    def __exit__(self, *exc):
+        if self.thread.is_alive():
+            self.inp.send_text(":quit\r")
+            self.thread.join(30)
+        self._pipe_cm.__exit__(*exc)
+        return False

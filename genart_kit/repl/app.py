@@ -637,6 +637,10 @@ class Repl:
     def close(self) -> None:
         """Stop loops, watchers, the web preview and the worker (idempotent)."""
         self._ticker_stop.set()
+        job = self.last_job
+        if job is not None and not job.done_event.is_set():
+            job.cancel()  # a detached job still inside torch would abort the interpreter at exit
+            job.wait(2.0)
         for w in list(self.watches.values()):
             w.stop()
         self.watches.clear()

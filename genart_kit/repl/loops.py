@@ -483,11 +483,18 @@ class LoopManager:
         return rows
 
     def close(self) -> None:
-        """Stop everything and end the player thread."""
+        """Stop everything, end the player thread and give running renders a moment to stop (they
+        check their cancel event between batches)."""
         with self._cond:
+            threads = []
             for lp in self.loops.values():
                 if lp._task is not None:
                     lp._task.cancel.set()
+                    if lp._task.thread is not None:
+                        threads.append(lp._task.thread)
             self._closed = True
             self._cond.notify_all()
         self._player.join(timeout=2.0)
+        deadline = time.monotonic() + 2.0
+        for t in threads:
+            t.join(timeout=max(0.0, deadline - time.monotonic()))
