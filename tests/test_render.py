@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -292,3 +294,47 @@ def test_grid_layout_batched():
     assert torch.all(padded[:, 5:8, 11:15] == 0.5)  # empty cells (6 of 8)
     with pytest.raises(InvalidInputError):
         grid(torch.rand(3, 4))
+
+
+def test_a_third_party_plugin_adds_a_renderer_and_an_op(tmp_path):
+    import subprocess
+    import sys
+
+    from genart_kit.testing import make_distribution
+
+    make_distribution(tmp_path, "genart-sparkle", '''
+        from genart_kit import hookimpl
+
+        def make(amount=0.5):
+            from genart_kit.render import Function
+            return Function(lambda f: (f + amount).clamp(0, 1), name="sparkle")
+
+        def zeros(model, frames=4):
+            import torch
+            from genart_kit.latent import from_tensor
+            return from_tensor(torch.zeros(frames, model.latent_dim))
+
+        @hookimpl
+        def register_renderers(register):
+            register("sparkle", "genart_sparkle:make", description="brighten")
+
+        @hookimpl
+        def register_ops(register):
+            register("zeros", "genart_sparkle:zeros", description="all-zero path")
+    ''')
+    code = (
+        "import sys; sys.path.insert(0, %r)\n"
+        "import torch, genart_kit as ga\n"
+        "from genart_kit.registry import get_registry\n"
+        "from test_pipeline_toys import ToyModel\n"
+        "m = ToyModel()\n"
+        "zeros = get_registry().get('op', 'zeros').resolve()\n"
+        "clip = zeros(m, 3) | m | ga.render.get('sparkle', amount=1.0)\n"
+        "print(clip.tensor().min().item(), 'sparkle' in get_registry().names('renderer'))\n"
+    ) % str(Path(__file__).parent)
+    import os
+
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["1.0", "True"]
