@@ -293,10 +293,10 @@ def test_output_from_background_threads_goes_through_patch_stdout():
         repl = Repl(input=inp, output=output, preload=False, progress_delay=0.05)
         inp.send_text("import sys, threading\r")
         inp.send_text("t = threading.Thread(target=lambda: print('from a thread')); t.start(); t.join()\r")
-        inp.send_text("stdout_type = type(sys.stdout).__name__\r")
+        inp.send_text("stdout_is_proxy = isinstance(sys.stdout, __import__('prompt_toolkit').patch_stdout.StdoutProxy)\r")
         inp.send_text(":quit\r")
         repl.run()
-        seen["type"] = repl.namespace["stdout_type"]
-    assert seen["type"] == StdoutProxy.__name__
+        seen["proxy"] = repl.namespace["stdout_is_proxy"]
+    assert seen["proxy"] is True
     assert "from a thread" in buf.getvalue()
     assert not isinstance(sys.stdout, StdoutProxy)  # restored afterwards

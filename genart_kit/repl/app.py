@@ -40,7 +40,7 @@ from prompt_toolkit.key_binding import KeyBindings
 from prompt_toolkit.keys import Keys
 from prompt_toolkit.lexers import PygmentsLexer
 from prompt_toolkit.output import ColorDepth, DummyOutput
-from prompt_toolkit.patch_stdout import patch_stdout
+from prompt_toolkit.patch_stdout import StdoutProxy
 from prompt_toolkit.shortcuts import ProgressBar
 from prompt_toolkit.shortcuts.progress_bar import formatters as pbf
 from prompt_toolkit.styles import Style
@@ -185,6 +185,74 @@ class _LazyRegistry:
             return f"<registry: {counts}>"
         except Exception as exc:  # noqa: BLE001
             return f"<registry (unavailable: {exc})>"
+
+
+class _DrainableStdoutProxy(StdoutProxy):
+    """prompt_toolkit's :class:`StdoutProxy` that can wait until everything written so far has reached the
+    terminal, so a message printed by a finished job never lands in the middle of the next prompt."""
+
+    def __init__(self, raw: bool = False) -> None:
+        super().__init__(raw=raw)
+        self._queued = 0
+        self._written = 0
+        self._count_lock = threading.Condition()
+        queue = self._flush_queue
+        put = queue.put
+
+        def counting_put(item: Any, *args: Any, **kwargs: Any) -> None:
+            if isinstance(item, str):
+                with self._count_lock:
+                    self._queued += len(item)
+            put(item, *args, **kwargs)
+
+        queue.put = counting_put  # type: ignore[method-assign]
+
+    def _write_and_flush(self, loop: Any, text: str) -> None:
+        try:
+            super()._write_and_flush(loop, text)
+        finally:
+            with self._count_lock:
+                self._written += len(text)
+                self._count_lock.notify_all()
+
+    def drain(self, timeout: float = 1.0) -> bool:
+        """Flush and wait (at most *timeout* seconds) until all text has been written; ``True`` if it was."""
+        self.flush()
+        deadline = time.monotonic() + timeout
+        with self._count_lock:
+            while self._written < self._queued:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._count_lock.wait(left)
+        return True
+
+
+@contextlib.contextmanager
+def _patch_stdout(raw: bool = True) -> Any:
+    """Like :func:`prompt_toolkit.patch_stdout.patch_stdout`, with a drainable proxy; yields the proxy."""
+    with _DrainableStdoutProxy(raw=raw) as proxy:
+        saved = sys.stdout, sys.stderr
+        sys.stdout = sys.stderr = proxy  # type: ignore[assignment]
+        try:
+            yield proxy
+        finally:
+            sys.stdout, sys.stderr = saved
+
+
+class _Count(pbf.Formatter):
+    """``done/total`` when the job reports a total, else nothing (prompt_toolkit's Progress shows ``0/?``)."""
+
+    def format(self, progress_bar: Any, progress: Any, width: int) -> Any:
+        if not progress.total:
+            return ""
+        return f"{progress.items_completed}/{progress.total}".rjust(width)
+
+    def get_width(self, progress_bar: Any) -> Any:
+        from prompt_toolkit.layout.dimension import D
+
+        totals = [c.total for c in progress_bar.counters if c.total]
+        return D.exact(2 * len(str(max(totals))) + 1) if totals else D.exact(0)
 
 
 # ----------------------------------------------------------------------------------------------- Repl
@@ -386,7 +454,12 @@ class Repl:
     def _patched(self) -> Any:
         if self.stdout is not None or self._dummy_output:
             return contextlib.nullcontext()
-        return patch_stdout(raw=True)
+        return _patch_stdout(raw=True)
+
+    def _drain(self) -> None:
+        out = sys.stdout
+        if isinstance(out, _DrainableStdoutProxy):
+            out.drain(1.0)
 
     @contextlib.contextmanager
     def _logging_to_proxy(self) -> Any:
@@ -417,6 +490,7 @@ class Repl:
                 for text in startup:
                     self.handle(text)
                 while not self.exiting:
+                    self._drain()
                     try:
                         text = self.session.prompt(pre_run=self._start_preload)
                     except KeyboardInterrupt:
@@ -541,8 +615,8 @@ class Repl:
             pbf.Text(" "),
             pbf.Bar(sym_a="#", sym_b="#", sym_c="."),
             pbf.Text(" "),
-            pbf.Progress(),
-            pbf.Text("  "),
+            _Count(),
+            pbf.Text(" "),
             pbf.TimeElapsed(),
             pbf.Text("  Ctrl-C cancels", style="class:hint"),
         ]
