@@ -485,9 +485,15 @@ class Clip:
             a += e - s
         return runs
 
-    def _iter(self, start: int, stop: int, batch_size: int, *, cancel: Any = None, progress: Progress | None = None) -> Iterator[torch.Tensor]:
+    def _iter(self, start: int, stop: int, batch_size: int, *, cancel: Any = None, progress: Progress | None = None,
+              uint8: bool = False) -> Iterator[Any]:
         chain = self._chain
         total = len(self)
+        # uint8 fast path: a last renderer with render_uint8 (a colour map) writes uint8 [B, H, W, C] directly
+        last = self._renderers[-1] if (uint8 and self._renderers) else None
+        direct = last if last is not None and hasattr(last, "render_uint8") and last.warmup == 0 else None
+        if direct is not None:
+            chain = Chain(list(self._renderers[:-1])) if len(self._renderers) > 1 else None
         state = chain.init_state() if chain is not None else None
         if chain is not None:
             for s, e in self._warmup_runs(start):
@@ -500,11 +506,19 @@ class Clip:
         for frames in self._source.batches(start, stop, batch_size, cancel):
             if _is_cancelled(cancel):
                 raise Cancelled("render cancelled.")
-            if chain is not None:
-                with torch.no_grad():
+            n = frames.shape[0]
+            with torch.no_grad():
+                if chain is not None:
                     frames, state = chain.process(frames, state, pos, total)
-            pos += frames.shape[0]
-            done += frames.shape[0]
+                if uint8:
+                    fast = direct.render_uint8(frames) if direct is not None else None
+                    if fast is None:
+                        if direct is not None:
+                            frames = direct.render(frames)
+                        fast = to_uint8(frames)
+                    frames = fast
+            pos += n
+            done += n
             yield frames
             if progress is not None:
                 progress(done, stop - start)
@@ -530,19 +544,30 @@ class Clip:
             Cancelled: *cancel* was set; nothing more is produced.
             InvalidInputError: bad range or batch size; NaN latents; a failing renderer function.
         """
+        yield from self._stream(batch_size, start, stop, progress, cancel, uint8=False)
+
+    def _stream(self, batch_size: Any, start: int, stop: int | None, progress: Progress | None, cancel: Any, *, uint8: bool) -> Iterator[Any]:
         batch_size = _check_batch_size(batch_size)
         stop = len(self) if stop is None else stop
         if not (0 <= start < stop <= len(self)):
             raise InvalidInputError(f"frame range [{start}, {stop}) is outside this clip of {len(self)} frames.")
-        yield from self._iter(start, stop, batch_size, cancel=cancel, progress=progress)
+        yield from self._iter(start, stop, batch_size, cancel=cancel, progress=progress, uint8=uint8)
 
-    def iter_uint8(self, batch_size: int = DEFAULT_BATCH, **kwargs: Any) -> Iterator[Any]:
+    def iter_uint8(
+        self,
+        batch_size: int = DEFAULT_BATCH,
+        *,
+        start: int = 0,
+        stop: int | None = None,
+        progress: Progress | None = None,
+        cancel: Any = None,
+    ) -> Iterator[Any]:
         """Stream the clip as numpy uint8 ``[B, H, W, C]`` (values ``rint(255 x)``), ready for exporters.
 
-        Same arguments as :meth:`iter_frames`.
+        Same arguments as :meth:`iter_frames`. When the last renderer is a colour map, its uint8 table is
+        applied directly (same values, no float RGB frames).
         """
-        for frames in self.iter_frames(batch_size, **kwargs):
-            yield to_uint8(frames)
+        yield from self._stream(batch_size, start, stop, progress, cancel, uint8=True)
 
     def frames(self, **kwargs: Any) -> Any:
         """All frames as numpy uint8 ``[T, H, W, C]`` (materialised: T x H x W x C bytes)."""

@@ -297,3 +297,18 @@ def test_pipeline_property(frames, batch, size, decay, loop):
     out = clip.frames(batch_size=batch)
     assert out.shape[0] == frames and out.shape[-1] == 3 and max(out.shape[1:3]) == size
     assert np.array_equal(out, clip.frames(batch_size=max(1, frames)))
+
+
+@pytest.mark.parametrize("name", ["magma", "viridis", "gray", "twilight_shifted"])
+def test_uint8_colormap_fast_path_matches_float_path(name):
+    from genart_kit.export import to_uint8
+
+    model = ToyModel()
+    gray = ga.latent.noise_loop(model, 9, seed=4) | model | ga.render.upscale(40) | ga.render.colormap(name)
+    assert np.array_equal(gray.frames(batch_size=4), to_uint8(gray.tensor()))
+    rgb = Clip.from_frames(torch.rand(3, 3, 5, 5)) | ga.render.colormap(name)
+    assert np.array_equal(rgb.frames(), to_uint8(rgb.tensor()))
+    rgba = Clip.from_frames(torch.rand(3, 4, 5, 5)) | ga.render.colormap(name)
+    assert rgba.frames().shape == (3, 5, 5, 4) and np.array_equal(rgba.frames(), to_uint8(rgba.tensor()))
+    edges = Clip.from_frames(torch.tensor([0.0, 1 / 256, 0.5, 255 / 256, 1.0]).reshape(5, 1, 1, 1)) | ga.render.colormap(name)
+    assert np.array_equal(edges.frames(), to_uint8(edges.tensor()))

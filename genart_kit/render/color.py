@@ -114,7 +114,7 @@ class Colormap(Renderer):
         self.name = cmap if isinstance(cmap, str) else "custom"
         self.reverse = bool(reverse)
         self.table = lut(cmap, reverse=reverse)  # validates now, not mid-render
-        self._by_device: dict[torch.device, torch.Tensor] = {}
+        self._by_device: dict[Any, torch.Tensor] = {}
 
     def output_shape(self, shape: Shape) -> Shape:
         c, h, w = shape
@@ -127,11 +127,26 @@ class Colormap(Renderer):
                 t = self._by_device.setdefault(device, self.table.t().contiguous().to(device))  # [3, 256]
         return t
 
+    def _indices(self, frames: torch.Tensor) -> torch.Tensor:
+        gray = luminance(frames)[:, 0]  # [B, H, W]
+        return (gray * 256.0).to(torch.int64).clamp_(0, 255)
+
+    def render_uint8(self, frames: torch.Tensor) -> Any:
+        """Fast path for the last renderer of a clip: frames ``[B, C, H, W]`` -> numpy uint8 ``[B, H, W, 3]``
+        straight from a uint8 table (identical to rendering, then ``rint(255 x)``); ``None`` for RGBA input."""
+        if frames.shape[1] == 4:
+            return None
+        key = ("u8", frames.device)
+        t = self._by_device.get(key)  # type: ignore[call-overload]
+        if t is None:
+            with _lock:
+                u8 = (self.table.clamp(0, 1) * 255.0).round().to(torch.uint8)  # [256, 3]
+                t = self._by_device.setdefault(key, u8.to(frames.device))  # type: ignore[call-overload]
+        return t[self._indices(frames)].cpu().numpy()
+
     def render(self, frames: torch.Tensor) -> torch.Tensor:
         table = self._table(frames.device)
-        gray = luminance(frames)[:, 0]  # [B, H, W]
-        idx = (gray * 256.0).to(torch.int64).clamp_(0, 255)
-        rgb = table[:, idx].permute(1, 0, 2, 3)  # [B, 3, H, W]
+        rgb = table[:, self._indices(frames)].permute(1, 0, 2, 3)  # [B, 3, H, W]
         if frames.shape[1] == 4:
             rgb = torch.cat([rgb, frames[:, 3:4]], dim=1)
         return rgb.contiguous()
