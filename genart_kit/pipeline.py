@@ -45,6 +45,8 @@ Shape = tuple[int, int, int]
 __all__ = ["Clip", "tile", "is_renderer", "Sink", "to", "versions", "DEFAULT_BATCH"]
 
 DEFAULT_BATCH = 64
+#: Memory budget of one batch of float32 frames at the widest stage of a pipe (bytes).
+BATCH_BYTES = 256 * 2**20
 
 
 def versions() -> dict[str, str]:
@@ -351,11 +353,14 @@ class Clip:
         self._renderers = tuple(renderers)
         self._chain = Chain(list(self._renderers)) if self._renderers else None
         shape = source.shape
+        biggest = shape[0] * shape[1] * shape[2]
         for r in self._renderers:
             shape = r.output_shape(shape)
+            biggest = max(biggest, shape[0] * shape[1] * shape[2])
             if len(shape) != 3 or shape[0] not in (1, 3, 4) or min(shape) < 1:
                 raise InvalidInputError(f"renderer {r.describe()} produces frames of shape {list(shape)}; expected [C in 1/3/4, H, W].")
         self._shape: Shape = tuple(int(v) for v in shape)  # type: ignore[assignment]
+        self._frame_bytes = 4 * biggest  # float32 bytes of the largest frame along the pipe
         self.loop = source.loop
         self.recipe: dict[str, Any] = dict(recipe) if recipe else {}
 
@@ -546,8 +551,13 @@ class Clip:
         """
         yield from self._stream(batch_size, start, stop, progress, cancel, uint8=False)
 
+    def effective_batch_size(self, batch_size: int = DEFAULT_BATCH) -> int:
+        """*batch_size* reduced so one batch of the largest frames along the pipe stays under
+        :data:`BATCH_BYTES` (large frames, e.g. 2048 px, render a few at a time; at least 1)."""
+        return max(1, min(batch_size, BATCH_BYTES // max(1, self._frame_bytes)))
+
     def _stream(self, batch_size: Any, start: int, stop: int | None, progress: Progress | None, cancel: Any, *, uint8: bool) -> Iterator[Any]:
-        batch_size = _check_batch_size(batch_size)
+        batch_size = self.effective_batch_size(_check_batch_size(batch_size))
         stop = len(self) if stop is None else stop
         if not (0 <= start < stop <= len(self)):
             raise InvalidInputError(f"frame range [{start}, {stop}) is outside this clip of {len(self)} frames.")

@@ -312,3 +312,13 @@ def test_uint8_colormap_fast_path_matches_float_path(name):
     assert rgba.frames().shape == (3, 5, 5, 4) and np.array_equal(rgba.frames(), to_uint8(rgba.tensor()))
     edges = Clip.from_frames(torch.tensor([0.0, 1 / 256, 0.5, 255 / 256, 1.0]).reshape(5, 1, 1, 1)) | ga.render.colormap(name)
     assert np.array_equal(edges.frames(), to_uint8(edges.tensor()))
+
+
+def test_large_frames_render_in_smaller_batches():
+    model = RecordingModel()
+    clip = ga.latent.noise_loop(model, 6) | model | ga.render.upscale(2048) | ga.render.colormap("magma")
+    assert clip.effective_batch_size(64) == 5  # 48 MiB RGB float frames, 256 MiB per batch
+    sizes = [b.shape[0] for b in clip.iter_uint8(batch_size=64)]
+    assert sizes == [5, 1]
+    small = ga.latent.noise_loop(model, 6) | model
+    assert small.effective_batch_size(64) == 64 and small.effective_batch_size(3) == 3
