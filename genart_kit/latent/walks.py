@@ -45,7 +45,7 @@ def random_walk(
         condition: per-frame condition for conditional models.
 
     Returns:
-        :class:`Latents` ``[T, D]`` (computed once, then sliced).
+        :class:`Latents` ``[T, D]``, computed lazily in blocks of 1,024 frames (any length streams).
 
     Raises:
         InvalidInputError: bad frames, seed, step, bound or start.
@@ -57,22 +57,60 @@ def random_walk(
     dim, _ = source_info(source)
     from ..model import seeded_generator
 
-    g = seeded_generator(seed)
-    z0 = torch.randn(dim, generator=g, dtype=torch.float64)
+    z0 = torch.randn(dim, generator=seeded_generator(seed), dtype=torch.float64)
     if start is not None:
         z0 = as_vectors(start, "start", dim=dim)[0].to(torch.float64)
-    noise = torch.randn(frames - 1, dim, generator=g, dtype=torch.float64) * step
-    rho = (1.0 - step * step) ** 0.5
-    out = torch.empty(frames, dim, dtype=torch.float64)
-    out[0] = z0
-    z = z0
-    for t in range(1, frames):
-        z = rho * z + noise[t - 1]
-        out[t] = z
-    path = _reflect(out, bound).to(torch.float32)
-    lat = from_tensor(path, condition=condition)
-    lat.description = describe_args("random_walk", source=source, frames=frames, seed=seed, step=step, bound=bound)
-    return lat
+    walk = _BlockWalk(z0, frames, seed, step, bound)
+    desc = describe_args("random_walk", source=source, frames=frames, seed=seed, step=step, bound=bound)
+    return Latents(walk.chunk, frames, dim, condition=condition, description=desc)
+
+
+class _BlockWalk:
+    """The random walk computed lazily, block by block (the pipeline streams it; nothing is materialised).
+
+    Block ``k`` (frames ``[k B, (k + 1) B)``) draws its noise from its own generator seeded by
+    ``(seed, k)``, so any block is reproducible; the state entering each block is cached once reached.
+    """
+
+    BLOCK = 1024
+
+    def __init__(self, z0: torch.Tensor, frames: int, seed: int, step: float, bound: float) -> None:
+        self.frames, self.seed, self.step, self.bound = frames, seed, step, bound
+        self.rho = (1.0 - step * step) ** 0.5
+        self.states: dict[int, torch.Tensor] = {0: z0}
+        self.cache: tuple[int, torch.Tensor] | None = None
+        self.lock = __import__("threading").Lock()
+
+    def _block(self, k: int) -> torch.Tensor:
+        if self.cache is not None and self.cache[0] == k:
+            return self.cache[1]
+        known = max(i for i in self.states if i <= k)
+        for b in range(known, k + 1):
+            z = self.states[b]
+            n = min(self.BLOCK, self.frames - b * self.BLOCK)
+            g = torch.Generator().manual_seed((self.seed * 0x9E3779B97F4A7C15 + b + 1) % (2**63))
+            noise = torch.randn(n, z.shape[0], generator=g, dtype=torch.float64) * self.step
+            out = torch.empty(n, z.shape[0], dtype=torch.float64)
+            for i in range(n):
+                out[i] = z
+                z = self.rho * z + noise[i]
+            self.states[b + 1] = z
+            self.cache = (b, _reflect(out, self.bound).to(torch.float32))
+        assert self.cache is not None
+        return self.cache[1]
+
+    def chunk(self, a: int, b: int) -> torch.Tensor:
+        parts = []
+        with self.lock:
+            pos = a
+            while pos < b:
+                k = pos // self.BLOCK
+                block = self._block(k)
+                lo = pos - k * self.BLOCK
+                hi = min(b - k * self.BLOCK, block.shape[0])
+                parts.append(block[lo:hi])
+                pos = k * self.BLOCK + hi
+        return torch.cat(parts) if len(parts) > 1 else parts[0].clone()
 
 
 def truncate(latents: Any, psi: float = 0.7, *, mean: Any = None) -> Any:
