@@ -232,3 +232,15 @@ def test_watch_rerenders_keeps_last_good_output_and_survives_errors(tmp_path):
     assert proc.returncode == 0, stderr
     assert "ValueError: oops" in stderr and "kept the last good output" in stderr
     assert stdout.count("wrote w.gif") == 2
+
+
+def test_run_path_imports_neither_torchvision_nor_matplotlib_nor_sympy(toy, tmp_path):
+    code = (
+        "import sys\n"
+        "from genart_kit.cli import main\n"
+        f"assert main(['run', {str(toy)!r}, '-o', {str(tmp_path / 'x.gif')!r}, '-q']) == 0\n"
+        "print(sorted(m for m in ('torchvision', 'matplotlib', 'sympy') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"
