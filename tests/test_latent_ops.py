@@ -485,3 +485,12 @@ def test_from_tensor_and_interpolate_property(rows, frames):
         return
     z = path.tensor()
     assert z.shape == (frames, 2)
+
+
+def test_interpolate_model_with_explicit_keys():
+    model = ToyModel()
+    keys = torch.randn(3, 8)
+    z = interpolate(model, 5, keys=keys, easing="linear").tensor()
+    assert torch.allclose(z[0], keys[0]) and torch.allclose(z[-1], keys[-1])
+    with pytest.raises(InvalidInputError, match="dimension 4, expected 8"):
+        interpolate(model, 5, keys=torch.randn(3, 4))

@@ -230,7 +230,8 @@ def interpolate(
         source: a model or an int D (then *keys* random keyframes are drawn with *seed*), or keyframes
             themselves: a tensor ``[K, D]``, a list of ``[D]`` tensors, or :class:`Latents`.
         frames: T, number of frames (>= 1).
-        keys: number of random keyframes K (>= 1) when *source* is a model or a dimension.
+        keys: number of random keyframes K (>= 1) when *source* is a model or a dimension, or the keyframes
+            themselves (``[K, D]``, checked against the model's D).
         seed: seed for the random keyframes.
         method: ``"slerp"`` (default; keeps norms typical for Gaussian priors) or ``"lerp"``.
         easing: a name from :data:`EASINGS` (``"linear"``, ``"cosine"``, ``"cubic"``, ...) or a callable,
@@ -258,6 +259,11 @@ def interpolate(
     random_keys = (isinstance(source, int) and not isinstance(source, bool)) or (
         hasattr(source, "latent_dim") and hasattr(source, "decode")
     )
+    if random_keys and not isinstance(keys, (int, bool)) and keys is not None:
+        # interpolate(model, frames, keys=tensor): explicit keyframes, checked against the model's D
+        dim, _ = source_info(source)
+        return interpolate(as_vectors(keys, "keys", dim=dim), frames, method=method, easing=easing, loop=loop,
+                           hold=hold, condition=condition)
     if random_keys:
         if isinstance(keys, bool) or not isinstance(keys, int):
             raise InvalidInputError(f"keys must be the number of random keyframes (int >= 1), got {keys!r}.")
