@@ -279,7 +279,6 @@ def interpolate(
                              easing=easing if isinstance(easing, str) else "custom", loop=loop, hold=hold)
     k = kf.shape[0]
     segments = k if loop else k - 1
-    kf64 = kf.to(torch.float64)
 
     def fn(start: int, stop: int) -> torch.Tensor:
         i = torch.arange(start, stop, dtype=torch.float64)
@@ -295,9 +294,9 @@ def interpolate(
             u = ((u - hold / 2) / (1 - hold)).clamp(0.0, 1.0)
         u = ease(u, ease_fn)
         idx = seg.long()
-        a = kf64[idx]
-        b = kf64[(idx + 1) % k]
-        return interp(a, b, u).to(torch.float32)
+        a = kf[idx]
+        b = kf[(idx + 1) % k]
+        return interp(a, b, u)  # float32 result; raises if it does not fit (huge keyframes)
 
     return Latents(fn, frames, dim, condition=condition, loop=loop, description=desc)
 
