@@ -51,7 +51,8 @@ def test_vae_training_writes_the_run_folder(tmp_path: Path, capsys: pytest.Captu
     tensors, config = load_checkpoint(out / "checkpoint.safetensors")
     assert config["architecture"] == "vae" and config["model_config"]["binarize"] is True
     assert config["command"] == ("genart train vae --data-dir " + str(FIXTURE) + " --epochs 2 --batch-size 32 --seed 3 "
-                                 "--latent-dim 4 --width 4 --hidden 16 --out " + str(out) + " --binarize --quiet")
+                                 "--latent-dim 4 --width 4 --hidden 16 --out " + str(out) + " --binarize")
+    assert config["invocations"] == [config["command"]]
     assert config["training"]["dataset"] == "mnist" and config["training"]["seed"] == 3
     assert config["state"]["step"] == 12 and len(tensors["history.loss"]) == 12
     assert "optim.vae.0.exp_avg" in tensors and "rng.torch.0" in tensors
@@ -88,6 +89,10 @@ def test_resume_continues_exactly(tmp_path: Path, arch: str, tiny: list[str]) ->
     assert train(*common, "--steps", "8", "--out", str(tmp_path / "part"), "--resume") == 0
     full, part = load_checkpoint(tmp_path / "full" / "checkpoint.safetensors"), load_checkpoint(tmp_path / "part" / "checkpoint.safetensors")
     assert part[1]["state"]["step"] == 8
+    # the recorded command reproduces the weights from scratch; the actual invocations are kept too
+    assert part[1]["command"] == full[1]["command"].replace(str(tmp_path / "full"), str(tmp_path / "part"))
+    assert [c.split(" --steps ")[1].split(" ")[0] for c in part[1]["invocations"]] == ["3", "8"]
+    assert part[1]["invocations"][1].endswith("--resume") and part[1]["training"]["resume"] is True
     for k, v in full[0].items():
         assert torch.equal(v, part[0][k]), k  # weights, optimizer moments, RNG state and loss history
 

@@ -62,7 +62,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def command_line(args: argparse.Namespace) -> str:
-    """The ``genart train ...`` command equivalent to *args* (only options that differ from the defaults)."""
+    """The ``genart train ...`` command equivalent to *args* (only options that differ from the defaults).
+
+    ``--resume`` and ``--quiet`` are left out: a resumed run ends bit-identical to an uninterrupted one, so
+    the recorded command is the one that reproduces the weights from scratch (the actual invocations are kept
+    in the checkpoint config under ``invocations``)."""
     defaults = {"data": "mnist", "epochs": 1, "batch_size": 64, "seed": 0, "sample_every": 1, "checkpoint_every": 0}
     parts = ["genart", "train", args.model]
     for flag, dest in _OPTIONS:
@@ -71,6 +75,8 @@ def command_line(args: argparse.Namespace) -> str:
             continue
         parts += [flag, str(value)]
     for flag, dest in _FLAGS:
+        if dest in ("resume", "quiet"):  # no effect on the result: --resume continues exactly (tested)
+            continue
         if getattr(args, dest, False):
             parts.append(flag)
     return shlex.join(parts)
@@ -100,6 +106,7 @@ def handle(args: argparse.Namespace) -> int:
         seed=args.seed, device=args.device, out=args.out or f"runs/{args.model}", resume=args.resume,
         data_options=data_options, model_options=model_options, sample_every=args.sample_every,
         checkpoint_every=args.checkpoint_every, command=command_line(args), progress=not args.quiet,
+        invocation=command_line(args) + (" --resume" if args.resume else ""),
     )
     result = train(cfg)
     import os

@@ -68,7 +68,8 @@ class TrainConfig:
         model_options: architecture options (``latent_dim``, ``width``, ``hidden``, ``beta``, ``binarize``).
         sample_every: write a sample grid every N epochs (0 = never; the last epoch always gets one).
         checkpoint_every: also checkpoint every N steps (0 = only per epoch / at the end).
-        command: the command line recorded in the checkpoint config.
+        command: the command line recorded in the checkpoint config (the one that reproduces the run).
+        invocation: the actual command line of this process (kept with earlier ones in ``invocations``).
         progress: show a progress bar on stderr.
     """
 
@@ -88,6 +89,7 @@ class TrainConfig:
     checkpoint_every: int = 0
     command: str | None = None
     progress: bool = True
+    invocation: str | None = None
 
 
 @dataclass
@@ -334,6 +336,7 @@ def _train(cfg: TrainConfig, device: torch.device, rank: int, world: int) -> Tra
     step_fn = model.training_step(lr=cfg.lr)
     history: dict[str, list[float]] = {}
     epoch, step, pos = 0, 0, 0  # epoch index, global step, batches done in the current epoch
+    invocations: list[str] = []
 
     # ---- resume
     if cfg.resume:
@@ -358,6 +361,7 @@ def _train(cfg: TrainConfig, device: torch.device, rank: int, world: int) -> Tra
             _restore_optim(name, opt, tensors, state["optimizers"][name], device)
         epoch, step, pos = int(state["epoch"]), int(state["step"]), int(state["pos"])
         history = {k[len("history."):]: tensors[k].tolist() for k in tensors if k.startswith("history.")}
+        invocations = list(config.get("invocations") or ([config["command"]] if config.get("command") else []))
         rng_key = f"rng.torch.{rank}" if f"rng.torch.{rank}" in tensors else "rng.torch.0"
         torch.set_rng_state(tensors[rng_key].to(torch.uint8))
         if main:
@@ -371,6 +375,7 @@ def _train(cfg: TrainConfig, device: torch.device, rank: int, world: int) -> Tra
         ids = [device.index] if device.type == "cuda" else None
         step_fn.wrap(lambda m: DDP(m, device_ids=ids))
 
+    invocations.append(cfg.invocation or cfg.command or "")
     sample_seed = cfg.seed + 424242
     n_samples = 100 if model.num_classes else 64
     fixed_z = model.sample_latents(n_samples, seed=sample_seed)
@@ -381,7 +386,7 @@ def _train(cfg: TrainConfig, device: torch.device, rank: int, world: int) -> Tra
             "architecture": model.config.get("architecture", cfg.model),
             "model_config": model.config,
             "training": {
-                **{k: v for k, v in asdict(cfg).items() if k not in ("command", "progress", "out")},
+                **{k: v for k, v in asdict(cfg).items() if k not in ("command", "progress", "out", "invocation")},
                 "dataset": dataset.name,
                 "dataset_size": n,
                 "world_size": world,
@@ -390,6 +395,7 @@ def _train(cfg: TrainConfig, device: torch.device, rank: int, world: int) -> Tra
                 "epochs_done": epoch + (pos / steps_per_epoch if steps_per_epoch else 0),
             },
             "command": cfg.command,
+            "invocations": invocations,
             "versions": package_versions(),
         }
 
