@@ -10,8 +10,9 @@ background - then a line that loads a model and prints a marker. Measured from p
 * ``time_to_first_answer_s``: ``42`` is printed (plain Python answered while torch loads);
 * ``time_to_first_model_s``: ``ga.model(NAME)`` returned (waits for the background import).
 
-Baselines measured in the same run, interleaved: ``python -c pass``, ``python -c "import torch"`` and a
-script doing ``import genart_kit as ga; ga.model(NAME)``.
+Baselines measured in the same run, interleaved: ``python -c pass``, ``python -c "import prompt_toolkit"``
+(the floor for any prompt_toolkit REPL), ``python -c "import torch"`` and a script doing
+``import genart_kit as ga; ga.model(NAME)``.
 """
 
 from __future__ import annotations
@@ -119,6 +120,7 @@ def main() -> None:
     model = pick_model()
     baselines = {
         "python -c pass": [PY, "-c", "pass"],
+        "python -c 'import prompt_toolkit'": [PY, "-c", "import prompt_toolkit"],
         "python -c 'import torch'": [PY, "-c", "import torch"],
         f"python -c 'ga.model({model})'": [PY, "-c", f"import genart_kit as ga; ga.model({model!r})"],
     }

@@ -11,7 +11,7 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from genart_kit.repl.app import Repl, default_history_path, format_exception, is_complete
-from repl_fakes import FakeClip, solid, wait_for
+from repl_fakes import FakeClip, RunningRepl, solid, wait_for
 
 
 @pytest.fixture(autouse=True)
@@ -79,6 +79,27 @@ def test_toolkit_errors_are_one_line(capsys):
     assert "InvalidInputError: fps must be positive; pass fps=24." in out
     assert "Traceback" not in out
     assert isinstance(repl.last_error, InvalidInputError)
+
+
+def test_very_long_toolkit_messages_are_abridged():
+    from genart_kit.errors import unknown_name
+
+    exc = unknown_name("colour map", "magmaa", [f"map{i:03d}" for i in range(300)] + ["magma"], hint="Use any name.")
+    short = format_exception(exc)
+    assert len(short) < 600 and short.startswith("UnknownNameError: unknown colour map 'magmaa'. Did you mean 'magma'")
+    assert short.endswith("Use any name.") and ":tb shows all" in short
+    assert format_exception(exc, full=True).count("map") > 300
+
+
+def test_loop_decorator_form(capsys):
+    with RunningRepl() as (repl, send):
+        repl.namespace["red"] = solid((255, 0, 0))
+        send('@loop("deco", fps=10)', wait=False)
+        send("def deco():", wait=False)
+        send("return red", wait=False)  # auto-indented
+        send("")
+        assert wait_for(lambda: "deco" in repl.loops.loops and repl.loops.loops["deco"].playing, 10)
+        assert callable(repl.namespace["deco"])
 
 
 def test_tb_shows_full_traceback(capsys):

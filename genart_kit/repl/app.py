@@ -137,7 +137,10 @@ def format_exception(exc: BaseException, *, full: bool = False, max_frames: int 
     if isinstance(exc, (KeyboardInterrupt, Cancelled)) and not full:
         return f"{type(exc).__name__}: {exc}" if str(exc) else "KeyboardInterrupt"
     if isinstance(exc, GenartError) and not full:
-        return f"{type(exc).__name__}: {exc}"
+        text = f"{type(exc).__name__}: {exc}"
+        if len(text) > 600:  # e.g. an "Available: ..." list of 200 names: keep the start and the hint
+            text = text[:380].rstrip() + " [... :tb shows all ...] " + text[-160:].lstrip()
+        return text
     te = traceback.TracebackException.from_exception(exc)
     frames = [f for f in te.stack if not f.filename.startswith(_REPL_DIR)]
     hidden = 0
