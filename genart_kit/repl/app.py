@@ -397,7 +397,7 @@ class Repl:
         """Redraw the prompt while loops play (at most 15 times a second)."""
         while not self._ticker_stop.is_set():
             vis = self.loops.visible() if self.preview.enabled else []
-            if vis or self.loops.busy():
+            if vis or (self.preview.enabled and self.loops.busy()):
                 app = self.session.app
                 if app.is_running:
                     app.invalidate()
