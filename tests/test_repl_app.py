@@ -102,6 +102,23 @@ def test_loop_decorator_form(capsys):
         assert callable(repl.namespace["deco"])
 
 
+def test_input_is_asked_by_the_prompt_thread(capsys):
+    """input() in user code must not read the terminal from the worker (it would steal the prompt's keys)."""
+    repl, out = drive('name = input("name? ")\r', "bob\r", "import time; time.sleep(0.3); again = input()\r", "x\r",
+                      "name, again\r", ":quit\r", capsys=capsys)
+    assert "('bob', 'x')" in out
+
+
+def test_ctrl_c_at_input_cancels_the_job(capsys):
+    repl, out = drive('v = input("? ")\r', "\x03", "'v' in globals()\r", ":quit\r", capsys=capsys)
+    assert "cancelled after" in out and "False" in out.splitlines()
+
+
+def test_help_prints_instead_of_paging(capsys):
+    repl, out = drive("help(hush)\r", ":quit\r", capsys=capsys)
+    assert "Help on function hush" in out and "Stop every live loop" in out
+
+
 def test_tb_shows_full_traceback(capsys):
     repl, out = drive("def f():\r", "raise ValueError('deep')\r", "\r", "f()\r", ":tb\r", ":quit\r", capsys=capsys)
     assert out.count("ValueError: deep") == 2

@@ -163,6 +163,37 @@ def format_exception(exc: BaseException, *, full: bool = False, max_frames: int 
     return text.rstrip("\n")
 
 
+class _InputRequest:
+    """A question from code running in a job, answered by the prompt thread."""
+
+    def __init__(self, prompt: str) -> None:
+        self.prompt = prompt
+        self.event = threading.Event()
+        self.value = ""
+        self.error: type[BaseException] | None = None
+
+
+class _Forward:
+    """A file-like object that writes to the *current* ``sys.stdout`` and reads lines through the REPL's
+    ``input`` (for :class:`pydoc.Helper`, so ``help()`` prints instead of starting a pager that would fight
+    the prompt for the terminal)."""
+
+    def __init__(self, repl: "Repl") -> None:
+        self._repl = repl
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+    def readline(self) -> str:
+        try:
+            return self._repl.input("help> ") + "\n"
+        except EOFError:
+            return ""
+
+
 class _LazyRegistry:
     """Forwards to :func:`genart_kit.registry.get_registry` on first use (plugin discovery is not free)."""
 
@@ -343,7 +374,11 @@ class Repl:
 
         from . import helpers
 
-        ns: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins, "ga": ga, "registry": _LazyRegistry()}
+        import pydoc
+
+        fwd = _Forward(self)
+        ns: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins, "ga": ga, "registry": _LazyRegistry(),
+                              "input": self.input, "help": pydoc.Helper(input=fwd, output=fwd)}
         ns.update(helpers.make_helpers(self))
         return ns
 
@@ -592,8 +627,17 @@ class Repl:
             job.cancel()
 
         try:
-            if not job.wait(self.progress_delay):
-                self._wait_with_progress(job, request_cancel, cancelled_at)
+            quiet_since = time.monotonic()
+            while not job.done_event.is_set():
+                if job.input_request is not None:
+                    self._serve_input(job)
+                    quiet_since = time.monotonic()
+                elif time.monotonic() - quiet_since < self.progress_delay:
+                    job.wait(0.02)
+                else:
+                    self._wait_with_progress(job, request_cancel, cancelled_at)
+                    if cancelled_at and time.monotonic() - cancelled_at[0] > self.cancel_grace:
+                        break
         except KeyboardInterrupt:
             request_cancel()
         if cancelled_at and not job.wait(max(0.0, self.cancel_grace - (time.monotonic() - cancelled_at[0]))):
@@ -627,7 +671,7 @@ class Repl:
                          style=STYLE, input=self.session.input, output=self.session.output,
                          color_depth=self.session.color_depth) as pb:
             counter = pb(label=lambda: self._job_text(job), total=job.total)
-            while not job.wait(0.1):
+            while not job.wait(0.1) and job.input_request is None:
                 counter.items_completed = job.completed
                 counter.total = job.total
                 counter.label = self._job_text(job)
@@ -637,10 +681,46 @@ class Repl:
             counter.total = job.total
             if job.status == "done":
                 counter.done = True
-            else:
+            elif job.done_event.is_set():
                 counter.stopped = True
+            else:  # paused for input(): this bar goes, a new one comes after the answer
+                pb.counters.remove(counter)
         if typeahead:
             store_typeahead(self.session.input, typeahead)
+
+    # ------------------------------------------------------------------------------------- input()
+    def _serve_input(self, job: Any) -> None:
+        """Answer a job's ``input()`` with a prompt on the main thread (the only thread reading keys)."""
+        req = job.input_request
+        try:
+            answer = PromptSession(input=self.session.input, output=self.session.output).prompt(req.prompt)
+            req.value = answer
+        except (KeyboardInterrupt, EOFError) as exc:
+            req.error = type(exc)
+        finally:
+            job.input_request = None
+            req.event.set()
+
+    def input(self, prompt: Any = "") -> str:
+        """``input()`` for code running in the REPL: the question is asked by the prompt thread (a worker
+        must never read the terminal itself, it would steal the prompt's keys).
+
+        Raises:
+            EOFError: Ctrl-D at the question; KeyboardInterrupt: Ctrl-C at the question.
+        """
+        from .background import current_job
+
+        job = current_job()
+        if job is None:
+            return builtins.input(prompt)
+        req = _InputRequest(str(prompt))
+        job.input_request = req
+        while not req.event.wait(0.05):
+            if job.cancel_event.is_set():
+                raise KeyboardInterrupt
+        if req.error is not None:
+            raise req.error
+        return req.value
 
     def _report(self, job: Any) -> None:
         if job.status == "done":

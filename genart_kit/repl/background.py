@@ -118,6 +118,8 @@ class Job:
         self.started: float | None = None
         self.finished: float | None = None
         self.detached = False
+        self.input_request: Any = None
+        """Set by the REPL's ``input()`` when the job waits for an answer typed at the prompt."""
         self._lock = threading.Lock()
         self._thread_id: int | None = None
         self._in_user_code = False
