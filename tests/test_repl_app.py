@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -163,6 +164,20 @@ def test_ctrl_d_exits_and_ctrl_c_at_empty_prompt_does_not(capsys):
     assert "Ctrl-C does not exit" in out
     assert "'after ctrl-c'" in out
     assert repl.exiting is False and repl.exit_code_seen == 0  # left through Ctrl-D (EOF)
+
+
+def test_ctrl_c_at_empty_prompt_cancels_background_loop_renders(capsys):
+    slow = FakeClip(solid((1, 2, 3), frames=4000), delay=0.02)
+    with RunningRepl() as (repl, send):
+        repl.namespace["slow"] = slow
+        send('loop("slow", slow)')
+        assert slow.started.wait(10)
+        repl.session.input.send_text("\x03")
+        assert wait_for(lambda: "slow" not in repl.loops.loops, 10)
+        time.sleep(0.2)
+    out = capsys.readouterr().out
+    assert "cancelled background render of 'slow'" in out
+    assert slow.batches < 4000 // 32
 
 
 def test_ctrl_c_with_text_abandons_the_line(capsys):

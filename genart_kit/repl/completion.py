@@ -117,6 +117,7 @@ class ReplCompleter(Completer):
 
     # -------------------------------------------------------------------------------------- entry
     def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterable[Completion]:
+        """Completions for the text before the cursor (see the module docstring for what is offered)."""
         text = document.text_before_cursor
         if document.text.startswith(":") and "\n" not in text:
             yield from self._command(document, complete_event)
