@@ -67,6 +67,11 @@ def test_auto_indent_and_paste_of_several_statements(capsys):
     assert "item 0" in out and "item 1" in out and "3" in out.splitlines()
 
 
+def test_tab_indents_in_leading_whitespace(capsys):
+    repl, out = drive("if True:\r", "\t", "x = 'nested'\r", "\r", "x\r", ":quit\r", capsys=capsys)
+    assert "'nested'" in out
+
+
 def test_syntax_error_is_reported_and_session_goes_on(capsys):
     repl, out = drive("1 +* 2\r", "'still here'\r", ":quit\r", capsys=capsys)
     assert "SyntaxError" in out and "'still here'" in out

@@ -469,9 +469,12 @@ class Repl:
         def _force_accept(event: Any) -> None:
             event.current_buffer.validate_and_handle()
 
-        @kb.add("tab", filter=insert & ~has_completions & Condition(
-            lambda: self.session.default_buffer.document.current_line_before_cursor.strip() == ""
-            and "\n" in self.session.default_buffer.text + "\n" and self.session.default_buffer.text.strip() != ""))
+        def at_indentation() -> bool:
+            # Tab in leading whitespace indents (except on an empty first line, where it lists the names)
+            doc = self.session.default_buffer.document
+            return doc.current_line_before_cursor.strip() == "" and (doc.cursor_position_row > 0 or doc.text != "")
+
+        @kb.add("tab", filter=insert & ~has_completions & Condition(at_indentation))
         def _indent(event: Any) -> None:
             event.current_buffer.insert_text("    ")
 
