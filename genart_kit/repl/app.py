@@ -531,17 +531,17 @@ class Repl:
                 for text in startup:
                     self.handle(text)
                 while not self.exiting:
-                    self._drain()
-                    try:
-                        text = self.session.prompt(pre_run=self._start_preload)
-                    except KeyboardInterrupt:
-                        continue
-                    except EOFError:
-                        break
-                    try:
+                    try:  # a Ctrl-C (SIGINT) landing anywhere in here never ends the session
+                        self._drain()
+                        try:
+                            text = self.session.prompt(pre_run=self._start_preload)
+                        except KeyboardInterrupt:
+                            continue
+                        except EOFError:
+                            break
                         self.handle(text)
                     except KeyboardInterrupt:
-                        self.echo("KeyboardInterrupt")
+                        continue
             finally:
                 self.close()
         return self.exit_code
@@ -643,7 +643,14 @@ class Repl:
                         break
         except KeyboardInterrupt:
             request_cancel()
-        if cancelled_at and not job.wait(max(0.0, self.cancel_grace - (time.monotonic() - cancelled_at[0]))):
+        if cancelled_at:
+            try:
+                stopped = job.wait(max(0.0, self.cancel_grace - (time.monotonic() - cancelled_at[0])))
+            except KeyboardInterrupt:  # a second Ctrl-C: stop waiting at once
+                stopped = job.done_event.is_set()
+        else:
+            stopped = True
+        if not stopped:
             self.runner.detach(job)
             self.echo(f"cancel requested, but the job is inside a long native call; it was detached "
                       f"(its result will be discarded) - the session goes on.")
