@@ -74,7 +74,25 @@ def test_ctrl_c_cancels_a_pipeline_render_and_writes_no_file(tmp_path, capsys):
         send("'alive'")
     out = capsys.readouterr().out
     assert "cancelled after" in out and "'alive'" in out
-    assert not target.exists() and not list(tmp_path.glob("*.gif*"))  # atomic: nothing half-written
+    assert [p.name for p in tmp_path.iterdir() if p.name != "data"] == []  # atomic: nothing half-written
+
+
+def test_ctrl_c_during_a_direct_clip_save_leaves_no_file(tmp_path, capsys):
+    """`clip.save(...)` typed directly (no cancel event passed): the asynchronous KeyboardInterrupt stops it
+    between batches and the exporter's atomic write leaves nothing behind."""
+    target = tmp_path / "direct.gif"
+    with RunningRepl() as (repl, send):
+        send('vae = ga.model("vae")')
+        send("long = ga.latent.noise_loop(vae, frames=100000, seed=1) | vae | ga.render.upscale(64)")
+        send(f"long.save({str(target)!r}, fps=24)", wait=False)
+        assert wait_for(lambda: repl.last_job is not None and repl.last_job.status == "running", 60)
+        time.sleep(1.0)
+        repl.session.input.send_text("\x03")
+        assert wait_for(lambda: repl.last_job.done_event.is_set(), 30)
+        send("'alive'")
+    out = capsys.readouterr().out
+    assert "cancelled after" in out and "'alive'" in out
+    assert [p.name for p in tmp_path.iterdir() if p.name != "data"] == []  # no file, no temporary left
 
 
 def test_watch_reruns_a_sketch_on_save_and_keeps_the_last_good_one(tmp_path, capsys):
