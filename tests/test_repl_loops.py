@@ -186,3 +186,45 @@ def test_version_and_wait_version(mgr):
 def test_define_rejects_bad_arguments(mgr, kwargs, words):
     with pytest.raises(InvalidInputError, match=words):
         mgr.define(**kwargs)
+
+
+def test_function_with_cycle_is_re_evaluated_every_cycle(mgr):
+    """Sonic Pi's live_loop: the body runs again for each cycle; swaps happen on boundaries."""
+    calls = []
+
+    def walk(cycle):
+        calls.append(cycle)
+        return solid((cycle * 40 % 256, 0, 0), frames=2)
+
+    lp = mgr.define("walk", walk, fps=20)  # 0.1 s cycles
+    assert wait_for(lambda: lp.current is not None and lp.current.cycle >= 3, 10)
+    assert calls[:4] == [0, 1, 2, 3]
+    cur = lp.current
+    assert color_now(lp) == (cur.cycle * 40, 0, 0)
+    # each cycle starts exactly on a boundary of the previous one: no gap, no jump
+    s1, c1 = lp.start, lp.current.cycle
+    assert wait_for(lambda: lp.current.cycle > c1, 10)
+    cycles = (lp.start - s1) / 0.1
+    assert abs(cycles - round(cycles)) < 1e-6 and round(cycles) >= 1
+    assert [m for m in mgr.messages if "swapped in" in m] == []  # per-cycle swaps are silent
+    assert any("re-evaluated every cycle" in m for m in mgr.messages)
+    row = mgr.table()[0]
+    assert row["cycle"] == lp.current.cycle and row["rendering"] is None
+
+
+def test_failing_cycle_repeats_the_last_good_one(mgr):
+    def walk(cycle):
+        if cycle == 2:
+            raise ValueError("cycle two is broken")
+        return solid((cycle * 50, 0, 0), frames=2)
+
+    lp = mgr.define("walk", walk, fps=20)
+    assert wait_for(lambda: any("cycle two is broken" in m for m in mgr.messages), 10)
+    time.sleep(0.4)
+    assert lp.current.cycle == 1 and color_now(lp) == (50, 0, 0)
+    failure = [m for m in mgr.messages if "failed" in m]
+    assert len(failure) == 1 and "v1 cycle 2 failed (its last good cycle repeats" in failure[0]
+    # redefining restarts the chain
+    mgr.define("walk", lambda cycle: solid((0, 9, 0), frames=2), fps=20, swap="now")
+    assert wait_for(lambda: lp.current.number == 2 and lp.current.cycle >= 1, 10)
+    mgr.hush()

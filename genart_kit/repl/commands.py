@@ -113,7 +113,9 @@ def print_loops(repl: Any) -> None:
     out = []
     for r in rows:
         extra = []
-        if r["pending"]:
+        if r.get("cycle") is not None:
+            extra.append(f"cycle {r['cycle']} (re-evaluated every cycle)")
+        if r["pending"] and r.get("cycle") is None:
             extra.append(f"v{r['pending']} at next cycle")
         if r["rendering"] is not None:
             done, total = r["rendering"]

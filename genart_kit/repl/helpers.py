@@ -55,8 +55,10 @@ def make_helpers(repl: Any) -> dict[str, Callable[..., Any]]:
         Args:
             name: loop name (a letter then letters, digits, ``_ . -``).
             clip: a clip (``path | vae | ga.render.colormap("magma")``), a numpy array ``[T, H, W, C]``
-                uint8, a tensor ``[T, C, H, W]`` float in [0, 1], or a zero-argument function returning one.
-                Omit it to use ``loop`` as a decorator on such a function.
+                uint8, a tensor ``[T, C, H, W]`` float in [0, 1], or a function returning one. A function
+                with a ``cycle`` parameter is re-evaluated for every cycle (Sonic Pi's ``live_loop``), e.g.
+                ``def walk(cycle): return ga.latent.noise_loop(vae, 48, seed=cycle) | vae``.
+                Omit *clip* to use ``loop`` as a decorator on such a function.
             fps: playback rate in frames per second (0 < fps <= 120).
             swap: ``"cycle"`` (default) or ``"now"`` (swap as soon as rendered).
 

@@ -54,6 +54,8 @@ class LoopVersion:
     fps: float
     source: Any = None
     render_seconds: float = 0.0
+    cycle: int | None = None
+    """For a loop re-evaluated every cycle: the cycle number passed to its function (0, 1, ...)."""
 
     @property
     def length(self) -> int:
@@ -71,6 +73,8 @@ class _RenderTask:
     number: int
     fps: float
     swap: str
+    cycle: int | None = None
+    auto: bool = False
     cancel: threading.Event = field(default_factory=threading.Event)
     done_frames: int = 0
     total: int | None = None
@@ -102,6 +106,8 @@ class LiveLoop:
         self.last_error: str | None = None
         self._next_number = 1
         self._boundary = 0.0
+        self._pending_auto = False
+        self._definition: tuple[int, Any, float, bool] = (0, None, 24.0, False)
         self._task: _RenderTask | None = None
 
     # ------------------------------------------------------------------------------------ playback
@@ -158,6 +164,16 @@ class LiveLoop:
         if self.last_error:
             parts.append(f"last error: {self.last_error}")
         return "<" + "; ".join(parts) + ">"
+
+
+def _takes_cycle(fn: Any) -> bool:
+    """Whether callable *fn* has a parameter named ``cycle``."""
+    import inspect
+
+    try:
+        return "cycle" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def _default_notify(message: str) -> None:
@@ -233,7 +249,11 @@ class LoopManager:
             name: loop name (see :data:`NAME_RE`).
             source: a clip (anything with ``iter_uint8``/``iter_frames``/``frames``), a numpy array
                 ``[T, H, W, C]`` uint8, a tensor ``[T, C, H, W]`` float in [0, 1], or a callable returning
-                one of those (called on the render thread).
+                one of those (called on the render thread). A callable with a parameter named ``cycle`` is
+                re-evaluated for every cycle, like the body of Sonic Pi's ``live_loop``: ``fn(cycle=0)``
+                plays first, ``fn(cycle=1)`` renders meanwhile and is swapped in at the boundary, and so on
+                (if a cycle fails, the error is printed once and the last good cycle repeats until the loop
+                is redefined).
             fps: playback rate in frames per second, ``0 < fps <= 120``.
             swap: ``"cycle"`` (default) swaps at the old version's next frame 0; ``"now"`` swaps as soon as
                 the render is done.
@@ -270,13 +290,23 @@ class LoopManager:
                 self.loops[name] = lp
             if lp._task is not None:  # newest definition wins
                 lp._task.cancel.set()
-            task = _RenderTask(number=lp._next_number, fps=fps, swap=swap, total=clip_length(source))
+            per_cycle = callable(source) and not is_clip_like(source) and _takes_cycle(source)
+            number = lp._next_number
             lp._next_number += 1
-            lp._task = task
-            task.thread = threading.Thread(target=self._render, args=(lp, task, source),
-                                           name=f"genart-loop-{name}-v{task.number}", daemon=True)
-            task.thread.start()
+            lp._definition = (number, source, fps, per_cycle)
+            self._start_render(lp, number, source, fps, swap, cycle=0 if per_cycle else None, auto=False)
         return lp
+
+    def _start_render(self, lp: LiveLoop, number: int, source: Any, fps: float, swap: str, *, cycle: int | None,
+                      auto: bool) -> None:
+        # caller holds the lock
+        task = _RenderTask(number=number, fps=fps, swap=swap, cycle=cycle, auto=auto,
+                           total=None if callable(source) and not is_clip_like(source) else clip_length(source))
+        lp._task = task
+        suffix = f"-c{cycle}" if cycle is not None else ""
+        task.thread = threading.Thread(target=self._render, args=(lp, task, source),
+                                       name=f"genart-loop-{lp.name}-v{number}{suffix}", daemon=True)
+        task.thread.start()
 
     def _render(self, lp: LiveLoop, task: _RenderTask, source: Any) -> None:
         t0 = time.perf_counter()
@@ -287,7 +317,12 @@ class LoopManager:
                 task.total = total
 
         try:
-            obj = source() if callable(source) and not is_clip_like(source) else source
+            if task.cycle is not None:
+                obj = source(cycle=task.cycle)
+            elif callable(source) and not is_clip_like(source):
+                obj = source()
+            else:
+                obj = source
             if task.total is None:
                 task.total = clip_length(obj)
             frames = materialize(obj, batch_size=self.batch_size, what=f"loop '{lp.name}'", cancel=task.cancel,
@@ -304,12 +339,16 @@ class LoopManager:
                 lp._task = None
                 lp.last_error = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
                 keeps = f"v{lp.current.number} keeps playing" if lp.current is not None else "nothing is playing"
-                message = f"loop '{lp.name}' v{task.number} failed ({keeps}):\n{self.format_error(exc)}"
+                what = f"v{task.number}" if task.cycle is None else f"v{task.number} cycle {task.cycle}"
+                if task.auto:
+                    keeps = "its last good cycle repeats; redefine the loop to go on"
+                message = f"loop '{lp.name}' {what} failed ({keeps}):\n{self.format_error(exc)}"
                 if lp.current is None and lp.pending is None and self.loops.get(lp.name) is lp:
                     del self.loops[lp.name]
             self.notify(message.rstrip())
             return
-        version = LoopVersion(task.number, frames, task.fps, source=source, render_seconds=time.perf_counter() - t0)
+        version = LoopVersion(task.number, frames, task.fps, source=source, render_seconds=time.perf_counter() - t0,
+                              cycle=task.cycle)
         message = None
         with self._lock:
             if lp._task is not task or task.cancel.is_set() or self.loops.get(lp.name) is not lp:
@@ -318,11 +357,14 @@ class LoopManager:
             lp.last_error = None
             if lp.current is None or task.swap == "now":
                 self._install(lp, version, self.clock())
-                message = f"loop '{lp.name}' v{version.number} playing ({version.length} frames @ {version.fps:g} fps)"
+                if not task.auto:
+                    message = (f"loop '{lp.name}' v{version.number} playing ({version.length} frames @ "
+                               f"{version.fps:g} fps{', re-evaluated every cycle' if task.cycle is not None else ''})")
             else:
                 if lp.pending is None:  # swap at the end of the cycle in which the new version arrived
                     lp._boundary = lp.cycle_end(self.clock())
                 lp.pending = version
+                lp._pending_auto = task.auto
                 self._cond.notify_all()  # wake the player to schedule the swap
         if message:
             self.notify(message)
@@ -334,6 +376,11 @@ class LoopManager:
         lp.start = start
         lp.swaps += 1
         self._bump()
+        # a loop re-evaluated every cycle: render the next cycle while this one plays
+        number, source, fps, per_cycle = lp._definition
+        if per_cycle and version.number == number and version.cycle is not None and lp._task is None \
+                and self.loops.get(lp.name) is lp and not self._closed:
+            self._start_render(lp, number, source, fps, "cycle", cycle=version.cycle + 1, auto=True)
 
     # -------------------------------------------------------------------------------------- player
     def _play(self) -> None:
@@ -350,9 +397,11 @@ class LoopManager:
                     boundary = lp._boundary
                     if now >= boundary - 1e-4:
                         version = lp.pending
+                        auto = lp._pending_auto
                         self._install(lp, version, boundary)
-                        messages.append(f"loop '{lp.name}' v{version.number} swapped in "
-                                        f"({version.length} frames @ {version.fps:g} fps)")
+                        if not auto:
+                            messages.append(f"loop '{lp.name}' v{version.number} swapped in "
+                                            f"({version.length} frames @ {version.fps:g} fps)")
                     else:
                         next_due = boundary if next_due is None else min(next_due, boundary)
                 if not messages:
@@ -476,8 +525,9 @@ class LoopManager:
                     "size": list(cur.frames.shape[1:3]) if cur else None,
                     "fps": cur.fps if cur else None,
                     "state": state,
+                    "cycle": cur.cycle if cur else None,
                     "pending": lp.pending.number if lp.pending else None,
-                    "rendering": lp.rendering,
+                    "rendering": lp.rendering if lp._task is not None and not lp._task.auto else None,
                     "error": lp.last_error,
                 })
         return rows

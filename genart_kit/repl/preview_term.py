@@ -162,6 +162,8 @@ class TerminalPreview:
             if row["version"] is not None:
                 mark = "\u25b6" if row["state"] in ("playing", "solo") else "\u00b7"
                 part = f"{mark} {row['name']} v{row['version']} {row['frames']}f@{row['fps']:g}"
+                if row.get("cycle") is not None:
+                    part += f" c{row['cycle']}"
                 if row["pending"]:
                     part += f" (v{row['pending']} next cycle)"
             else:
