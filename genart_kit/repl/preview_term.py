@@ -164,7 +164,7 @@ class TerminalPreview:
                 part = f"{mark} {row['name']} v{row['version']} {row['frames']}f@{row['fps']:g}"
                 if row.get("cycle") is not None:
                     part += f" c{row['cycle']}"
-                if row["pending"]:
+                if row["pending"] and row.get("cycle") is None:
                     part += f" (v{row['pending']} next cycle)"
             else:
                 part = f"\u25cc {row['name']}"
