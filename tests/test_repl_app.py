@@ -358,3 +358,27 @@ def test_output_from_background_threads_goes_through_patch_stdout():
     assert seen["proxy"] is True
     assert "from a thread" in buf.getvalue()
     assert not isinstance(sys.stdout, StdoutProxy)  # restored afterwards
+
+
+def test_drain_waits_until_background_output_is_written():
+    """Text printed by a finished job reaches the terminal before the next prompt is drawn."""
+    import io
+    import sys
+
+    from prompt_toolkit.application import create_app_session
+    from prompt_toolkit.data_structures import Size
+    from prompt_toolkit.output.vt100 import Vt100_Output
+
+    from genart_kit.repl.app import _patch_stdout
+
+    buf = io.StringIO()
+    output = Vt100_Output(buf, lambda: Size(24, 80), term="xterm")
+    with create_app_session(output=output):
+        with _patch_stdout() as proxy:
+            t = threading.Thread(target=lambda: [print(f"line {i}") for i in range(200)])
+            t.start()
+            t.join()
+            assert proxy.drain(5.0)
+            text = buf.getvalue()
+            assert sys.stdout is proxy
+    assert "line 0" in text and "line 199" in text

@@ -230,7 +230,10 @@ class _DrainableStdoutProxy(StdoutProxy):
         self._queued = 0
         self._written = 0
         self._count_lock = threading.Condition()
-        queue = self._flush_queue
+        queue = getattr(self, "_flush_queue", None)
+        self._counting = queue is not None and hasattr(StdoutProxy, "_write_and_flush")
+        if not self._counting:  # a prompt_toolkit without these internals: drain() becomes a plain flush
+            return
         put = queue.put
 
         def counting_put(item: Any, *args: Any, **kwargs: Any) -> None:
@@ -252,6 +255,8 @@ class _DrainableStdoutProxy(StdoutProxy):
     def drain(self, timeout: float = 1.0) -> bool:
         """Flush and wait (at most *timeout* seconds) until all text has been written; ``True`` if it was."""
         self.flush()
+        if not self._counting:
+            return True
         deadline = time.monotonic() + timeout
         with self._count_lock:
             while self._written < self._queued:
