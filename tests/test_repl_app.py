@@ -6,7 +6,6 @@ import re
 import threading
 import time
 
-import numpy as np
 import pytest
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput

@@ -48,7 +48,7 @@ from pygments.lexers.python import PythonLexer
 
 from .. import __version__
 from ..errors import Cancelled, GenartError, InvalidInputError
-from .background import JobRunner, Preloader, is_clip_like, materialize
+from .background import JobRunner, Preloader, materialize
 from .completion import ReplCompleter
 from .loops import LoopManager
 from .preview_term import TerminalPreview, fit, half_block_ansi, tile, to_rgb
