@@ -122,6 +122,28 @@ def test_watch_reruns_a_sketch_on_save_and_keeps_the_last_good_one(tmp_path, cap
     assert "loop 'wiggle' v2 swapped in" in out
 
 
+def test_watch_with_run_options_and_parameters(tmp_path, capsys):
+    sk = tmp_path / "opts.py"
+    sk.write_text(
+        "import genart_kit as ga\n"
+        "from genart_kit.sketch import Param\n"
+        'PARAMS = {"cmap": Param("magma")}\n'
+        'DEFAULTS = {"frames": 4, "fps": 8, "size": 28}\n\n\n'
+        "def sketch(p, seed, frames, size):\n"
+        '    m = ga.model("vae")\n'
+        "    return ga.latent.noise_loop(m, frames, seed=seed) | m | ga.render.colormap(p.cmap)\n")
+    with RunningRepl() as (repl, send):
+        send(f":watch {sk} frames=3 fps=5 cmap=gray")
+        assert wait_for(lambda: "opts" in repl.loops.loops and repl.loops.loops["opts"].playing, 60)
+        cur = repl.loops.loops["opts"].current
+        assert cur.length == 3 and cur.fps == 5
+        frame = cur.frames[0]
+        assert (frame[..., 0] == frame[..., 1]).all()  # the gray colour map: R == G == B
+        send(f":watch {sk} nonsense")
+    out = capsys.readouterr().out
+    assert "sketch parameters are NAME=VALUE" in out
+
+
 def test_watch_rejects_missing_files(capsys):
     with RunningRepl() as (repl, send):
         send(":watch /no/such/sketch.py")

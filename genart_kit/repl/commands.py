@@ -162,8 +162,24 @@ def _watch(repl: Any, arg: str) -> None:
         for w in watched:
             repl.echo(f"watching {w.path} as loop '{w.name}' ({w.runs} runs)")
         return
-    name = repl.watch(arg)
-    repl.echo(f"watching {arg} as loop '{name}': save the file to re-run it (:unwatch stops)")
+    path, *params = arg.split()
+    bad = [p for p in params if "=" not in p]
+    if bad:
+        raise InvalidInputError(f"sketch parameters are NAME=VALUE, got {' '.join(bad)!r}; "
+                                "e.g. :watch sketches/noise_loop.py model=vae harmonics=5")
+    options: dict[str, Any] = {}
+    overrides = []
+    for item in params:  # run options (seed, frames, fps, size) as for `genart run`; the rest are parameters
+        key, _, value = item.partition("=")
+        if key in ("seed", "frames", "size", "fps"):
+            try:
+                options[key] = float(value) if key == "fps" else int(value)
+            except ValueError:
+                raise InvalidInputError(f"{key} must be a number, got {value!r}.") from None
+        else:
+            overrides.append(item)
+    name = repl.watch(path, overrides=overrides or None, **options)
+    repl.echo(f"watching {path} as loop '{name}': save the file to re-run it (:unwatch stops)")
 
 
 def _unwatch(repl: Any, arg: str) -> None:
@@ -253,7 +269,8 @@ COMMANDS: list[Command] = [
     Command("stop", ":stop NAME", "stop one live loop", _stop, args="loops"),
     Command("hush", ":hush", "stop every live loop", _hush),
     Command("solo", ":solo [NAME]", "show only NAME (no name: show all)", _solo, args="loops"),
-    Command("watch", ":watch FILE", "re-run a sketch file on every save into the preview", _watch, args="path"),
+    Command("watch", ":watch FILE [NAME=VALUE ...]", "re-run a sketch file on every save into the preview", _watch,
+            args="path"),
     Command("unwatch", ":unwatch [FILE]", "stop watching (all files when none given)", _unwatch, args="path"),
     Command("save", ":save PATH [LOOP]", "export the focused (or named) loop; format from the suffix", _save,
             args="path"),

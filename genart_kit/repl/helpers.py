@@ -141,8 +141,8 @@ def make_helpers(repl: Any) -> dict[str, Callable[..., Any]]:
 
     def watch(path: str, name: str | None = None, **options: Any) -> str:
         """Re-run the sketch at *path* on every save and play it as a live loop (the last good render
-        keeps playing when an edit breaks it); returns the loop name. Options: ``seed``, ``frames``,
-        ``fps``, ``size`` as for ``genart run``."""
+        keeps playing when an edit breaks it); returns the loop name. Options as for ``genart run``:
+        ``overrides={"model": "vae"}`` (or ``["model=vae"]``), ``seed``, ``frames``, ``fps``, ``size``."""
         return repl.watch(path, name=name, **options)
 
     def unwatch(path: str | None = None) -> None:
