@@ -194,6 +194,26 @@ class _Forward:
             return ""
 
 
+class _Help:
+    """``help`` for the REPL: :class:`pydoc.Helper` writing to the session (no pager; pydoc is imported on
+    first use so it does not slow the start)."""
+
+    def __init__(self, repl: "Repl") -> None:
+        self._repl = repl
+        self._helper: Any = None
+
+    def __repr__(self) -> str:
+        return "Type help() for interactive help, or help(object) for help about object."
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._helper is None:
+            import pydoc
+
+            fwd = _Forward(self._repl)
+            self._helper = pydoc.Helper(input=fwd, output=fwd)
+        return self._helper(*args, **kwargs)
+
+
 class _LazyRegistry:
     """Forwards to :func:`genart_kit.registry.get_registry` on first use (plugin discovery is not free)."""
 
@@ -379,11 +399,8 @@ class Repl:
 
         from . import helpers
 
-        import pydoc
-
-        fwd = _Forward(self)
         ns: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins, "ga": ga, "registry": _LazyRegistry(),
-                              "input": self.input, "help": pydoc.Helper(input=fwd, output=fwd)}
+                              "input": self.input, "help": _Help(self)}
         ns.update(helpers.make_helpers(self))
         return ns
 

@@ -25,7 +25,6 @@ This module imports neither torch nor numpy at import time.
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import threading
 import time
@@ -85,6 +84,8 @@ def _set_async_exc(thread_id: int, exc: type[BaseException] | None) -> int:
 
     Returns the number of thread states modified (0: the thread is gone).
     """
+    import ctypes
+
     func = ctypes.pythonapi.PyThreadState_SetAsyncExc
     obj = ctypes.py_object(exc) if exc is not None else None
     return int(func(ctypes.c_ulong(thread_id), obj))
