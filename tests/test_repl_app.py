@@ -114,6 +114,16 @@ def test_input_is_asked_by_the_prompt_thread(capsys):
     assert "('bob', 'x')" in out
 
 
+def test_pdb_post_mortem_works_through_the_prompt(capsys):
+    import builtins
+
+    real = builtins.input
+    repl, out = drive("def f(x):\r", "return 1 / x\r", "\r", "f(0)\r", "import pdb; pdb.pm()\r", "p x + 41\r", "q\r",
+                      "'after pdb'\r", ":quit\r", capsys=capsys)
+    assert "ZeroDivisionError" in out and "41" in out.splitlines() and "'after pdb'" in out
+    assert builtins.input is real  # restored when the session ends
+
+
 def test_ctrl_c_at_input_cancels_the_job(capsys):
     repl, out = drive('v = input("? ")\r', "\x03", "'v' in globals()\r", ":quit\r", capsys=capsys)
     assert "cancelled after" in out and "False" in out.splitlines()

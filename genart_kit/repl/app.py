@@ -58,6 +58,7 @@ log = logging.getLogger(__name__)
 __all__ = ["Repl", "main", "is_complete", "default_history_path", "format_exception"]
 
 _REPL_DIR = str(Path(__file__).resolve().parent) + os.sep
+_REAL_INPUT = builtins.input
 _INPUT_PREFIX = "<repl-"
 
 STYLE = Style.from_dict({
@@ -525,6 +526,16 @@ class Repl:
             out.drain(1.0)
 
     @contextlib.contextmanager
+    def _input_bridge(self) -> Any:
+        """Route ``builtins.input`` (used by ``pdb``, ``breakpoint()``, ``cmd``...) through :meth:`input`
+        while the session runs, so code in a job never reads the terminal behind the prompt's back."""
+        builtins.input = self.input
+        try:
+            yield
+        finally:
+            builtins.input = _REAL_INPUT
+
+    @contextlib.contextmanager
     def _logging_to_proxy(self) -> Any:
         """Point logging's stderr handlers at the (patched) ``sys.stderr`` while the session runs."""
         moved = []
@@ -544,7 +555,7 @@ class Repl:
         Args:
             startup: inputs run before the first prompt (e.g. ``[":preview web"]``).
         """
-        with self._patched(), self._logging_to_proxy():
+        with self._patched(), self._logging_to_proxy(), self._input_bridge():
             if self.banner:
                 self.echo(f"genart-kit {__version__} live-coding REPL (Python {sys.version.split()[0]}). "
                           f"`ga` is the toolkit; :help lists commands; Ctrl-D quits.")
@@ -744,7 +755,7 @@ class Repl:
 
         job = current_job()
         if job is None:
-            return builtins.input(prompt)
+            return _REAL_INPUT(prompt)
         req = _InputRequest(str(prompt))
         job.input_request = req
         while not req.event.wait(0.05):
