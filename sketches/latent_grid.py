@@ -14,7 +14,7 @@ PARAMS = {
     "cols": Param(5, min=1, max=16, help="grid columns"),
     "extent": Param(1.5, min=0.1, max=5.0, help="half-width of the sweep, in prior standard deviations"),
     "radius": Param(0.8, min=0.0, max=3.0, help="radius of the centre's circular walk"),
-    "colormap": Param("twilight", help="colour map"),
+    "colormap": Param("twilight_shifted", help="colour map"),
 }
 DEFAULTS = {"frames": 48, "fps": 24, "size": 256}
 
