@@ -71,6 +71,17 @@ def test_tab_indents_in_leading_whitespace(capsys):
     assert "'nested'" in out
 
 
+def test_bracketed_paste_of_a_block_runs_whole(capsys):
+    paste = "\x1b[200~def twice(n):\n    return 2 * n\n\nvalue = twice(21)\n\x1b[201~"
+    repl, out = drive(paste, "\r", "value\r", ":quit\r", capsys=capsys)
+    assert "42" in out.splitlines()
+
+
+def test_vi_navigation_mode_enter_runs(capsys):
+    repl, out = drive("3 * 5", "\x1b", "\r", ":quit\r", capsys=capsys, vi_mode=True)
+    assert "15" in out.splitlines()
+
+
 def test_syntax_error_is_reported_and_session_goes_on(capsys):
     repl, out = drive("1 +* 2\r", "'still here'\r", ":quit\r", capsys=capsys)
     assert "SyntaxError" in out and "'still here'" in out
@@ -391,3 +402,26 @@ def test_drain_waits_until_background_output_is_written():
             text = buf.getvalue()
             assert sys.stdout is proxy
     assert "line 0" in text and "line 199" in text
+
+
+def test_terminal_preview_fits_the_window():
+    from genart_kit.repl.loops import LoopManager
+    from genart_kit.repl.preview_term import TerminalPreview
+
+    mgr = LoopManager(notify=lambda m: None)
+    try:
+        mgr.define("big", solid((10, 20, 30), frames=2, size=64))
+        mgr.define("small", solid((200, 0, 0), frames=2, size=8))
+        mgr.wait_idle(5)
+        prev = TerminalPreview(mgr, rows=14, columns=lambda: 40, lines=lambda: 16)
+        frag = prev.fragments()
+        text = "".join(t for _, t in frag)
+        lines = text.split("\n")
+        assert lines[0].startswith("▶ big v1 2f@24") and "▶ small v1" in lines[0]
+        picture = lines[1:]
+        assert len(picture) == 16 - 8  # capped by the window height
+        assert max(len(l) for l in picture) <= 40  # and by its width
+        prev.enabled = False
+        assert prev.fragments() is None
+    finally:
+        mgr.close()

@@ -390,7 +390,8 @@ class Repl:
             tempfile_suffix=".py",
         )
         self.preview = TerminalPreview(self.loops, rows=preview_rows, enabled=term_preview,
-                                       columns=lambda: self.session.output.get_size().columns)
+                                       columns=lambda: self.session.output.get_size().columns,
+                                       lines=lambda: self.session.output.get_size().rows)
         self._ticker = threading.Thread(target=self._tick, name="genart-preview-tick", daemon=True)
         self._ticker_stop = threading.Event()
 

@@ -134,23 +134,27 @@ class TerminalPreview:
         rows: maximum picture height in terminal rows (each row shows 2 pixels).
         enabled: start shown.
         columns: callable returning the terminal width in columns.
+        lines: callable returning the terminal height in rows (the picture never takes more than the
+            terminal's height minus 8 rows, so the prompt stays usable in a small window).
     """
 
-    def __init__(self, manager: Any, rows: int = 14, enabled: bool = True, columns: Any = None) -> None:
+    def __init__(self, manager: Any, rows: int = 14, enabled: bool = True, columns: Any = None,
+                 lines: Any = None) -> None:
         self.manager = manager
         self.rows = max(2, int(rows))
         self.enabled = enabled
         self._columns = columns or (lambda: 80)
+        self._lines = lines or (lambda: 50)
         self._cache: dict[tuple, Any] = {}
 
-    def _fitted(self, lp: Any, index: int, max_cols: int) -> Any:
+    def _fitted(self, lp: Any, index: int, max_cols: int, rows: int) -> Any:
         cur = lp.current
-        key = (lp.name, cur.number, index, max_cols, self.rows)
+        key = (lp.name, cur.number, cur.cycle, index, max_cols, rows)
         img = self._cache.get(key)
         if img is None:
             if len(self._cache) > 2048:
                 self._cache.clear()
-            img = fit(to_rgb(cur.frames[index]), max_cols, self.rows)
+            img = fit(to_rgb(cur.frames[index]), max_cols, rows)
             self._cache[key] = img
         return img
 
@@ -188,7 +192,8 @@ class TerminalPreview:
             now = self.manager.clock() if now is None else now
             gap = 2
             per = max(4, (width - gap * (len(vis) - 1)) // len(vis))
-            imgs = [self._fitted(lp, lp.frame_index(now), per) for lp in vis]
+            rows = max(2, min(self.rows, int(self._lines()) - 8))
+            imgs = [self._fitted(lp, lp.frame_index(now), per, rows) for lp in vis]
             out.append(("", "\n"))
             out.extend(half_block_fragments(tile(imgs, gap)))
         return out
