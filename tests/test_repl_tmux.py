@@ -58,8 +58,9 @@ class Tmux:
 @pytest.fixture
 def term(tmp_path):
     env = {"XDG_DATA_HOME": str(tmp_path / "data"), "PYTHONUNBUFFERED": "1", "GENART_REPL_VI": "0"}
-    genart = str(Path(sys.executable).with_name("genart"))
-    t = Tmux(f"{shlex.quote(genart)} repl", env)
+    script = Path(sys.executable).with_name("genart")  # the console script installed with the package
+    genart = shlex.quote(str(script)) if script.exists() else f"{shlex.quote(sys.executable)} -m genart_kit"
+    t = Tmux(f"{genart} repl", env)
     yield t
     t.close()
 
