@@ -97,6 +97,20 @@ def test_repl_in_a_real_terminal(term):
     bottom = screen[screen.rindex("walk v2"):]
     assert "48;2;255;0;0m" not in bottom  # the preview shows the new version only
 
+    # background output arriving while a line is being typed lands above the prompt, the line survives
+    term.type('import time; loop("late", lambda: (time.sleep(1.5), red)[1], fps=16)')
+    term.send("Enter")
+    term.type("12 +")
+    screen = term.wait(r"loop 'late' v1 playing")
+    lines = [l for l in screen.splitlines() if l.strip()]
+    late = max(i for i, l in enumerate(lines) if "loop 'late' v1 playing" in l)
+    assert any(l.startswith(">>> 12 +") for l in lines[late + 1:]), screen
+    term.type(" 31")
+    term.send("Enter")
+    term.wait(r"(?m)^43\s*$")
+    term.type(':stop late')
+    term.send("Enter")
+
     # 4. Ctrl-C during a long render cancels it and returns to the prompt
     term.type("vae = ga.model('vae'); long = ga.latent.noise_loop(vae, frames=200000, seed=1) | vae | "
               "ga.render.upscale(128)")
