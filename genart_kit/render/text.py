@@ -76,7 +76,7 @@ class Caption(Renderer):
         self.margin = margin
         self.font_path = font
         self._fonts: dict[int, Any] = {}
-        self._masks: OrderedDict[tuple, tuple[torch.Tensor, torch.Tensor]] = OrderedDict()
+        self._masks: OrderedDict[tuple, tuple[torch.Tensor, torch.Tensor, tuple[int, int, int, int]]] = OrderedDict()
         if font is not None:
             self._font(12)  # fail early on a bad font file
         if isinstance(text, str):
@@ -114,7 +114,7 @@ class Caption(Renderer):
             return str(s)
         return self.text.format(frame=index, number=index + 1, total=total)
 
-    def _mask(self, text: str, h: int, w: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    def _mask(self, text: str, h: int, w: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor, tuple[int, int, int, int]]:
         key = (text, h, w, device)
         hit = self._masks.get(key)
         if hit is not None:
@@ -139,34 +139,45 @@ class Caption(Renderer):
         if self.background is not None and self.background_alpha > 0:
             pad = max(1, px // 4)
             ImageDraw.Draw(box_img).rectangle([x + left - pad, y + top - pad, x + right + pad - 1, y + bottom + pad - 1], fill=255)
-        tm = torch.from_numpy(np.asarray(text_img, dtype=np.float32) / 255.0).to(device)[None]
-        bm = torch.from_numpy(np.asarray(box_img, dtype=np.float32) / 255.0).to(device)[None] * self.background_alpha
-        self._masks[key] = (tm, bm)
+        ta = np.asarray(text_img, dtype=np.float32) / 255.0
+        ba = np.asarray(box_img, dtype=np.float32) / 255.0 * self.background_alpha
+        cover = (ta > 0) | (ba > 0)
+        if cover.any():
+            ys, xs = np.nonzero(cover.any(axis=1))[0], np.nonzero(cover.any(axis=0))[0]
+            box = (int(ys[0]), int(ys[-1]) + 1, int(xs[0]), int(xs[-1]) + 1)
+        else:
+            box = (0, 0, 0, 0)
+        y0, y1, x0, x1 = box
+        tm = torch.from_numpy(ta[y0:y1, x0:x1].copy()).to(device)[None]
+        bm = torch.from_numpy(ba[y0:y1, x0:x1].copy()).to(device)[None]
+        self._masks[key] = (tm, bm, box)
         if len(self._masks) > 256:
             self._masks.popitem(last=False)
-        return tm, bm
+        return tm, bm, box
 
     def process(self, frames: torch.Tensor, state: Any, start: int, total: int) -> tuple[torch.Tensor, Any]:
         b, c, h, w = frames.shape
         out_c = self.output_shape((c, h, w))[0]
-        x = frames.expand(-1, 3, -1, -1) if out_c == 3 and c == 1 else frames
+        out = frames.repeat(1, 3, 1, 1) if (out_c == 3 and c == 1) else frames.clone()
         colour_ch = min(out_c, 3)
-        color = torch.tensor(self.color[:colour_ch] if colour_ch == 3 else self.color[:1], dtype=torch.float32, device=frames.device)[:, None, None]
+        pick = slice(0, 3) if colour_ch == 3 else slice(0, 1)
+        color = torch.tensor(self.color[pick], dtype=torch.float32, device=frames.device)[:, None, None]
         bg = None
         if self.background is not None:
-            bg = torch.tensor(self.background[:colour_ch] if colour_ch == 3 else self.background[:1], dtype=torch.float32, device=frames.device)[:, None, None]
-        outs = []
+            bg = torch.tensor(self.background[pick], dtype=torch.float32, device=frames.device)[:, None, None]
         for i in range(b):
             index = (start + i) % total if total else start + i
-            tm, bm = self._mask(self._string(index, total), h, w, frames.device)
-            rgb = x[i, :colour_ch]
+            tm, bm, (y0, y1, x0, x1) = self._mask(self._string(index, total), h, w, frames.device)
+            if y1 <= y0 or x1 <= x0:
+                continue
+            region = out[i, :colour_ch, y0:y1, x0:x1]  # a view: composite only where the caption is
             if bg is not None:
-                rgb = rgb * (1 - bm) + bg * bm
-            rgb = rgb * (1 - tm) + color * tm
-            if x.shape[1] == 4:
-                rgb = torch.cat([rgb, torch.maximum(x[i, 3:4], torch.maximum(tm, bm))], dim=0)
-            outs.append(rgb)
-        return torch.stack(outs).clamp_(0.0, 1.0), state
+                region.mul_(1 - bm).add_(bg * bm)
+            region.mul_(1 - tm).add_(color * tm)
+            if out_c == 4:
+                alpha = out[i, 3:4, y0:y1, x0:x1]
+                torch.maximum(alpha, torch.maximum(tm, bm), out=alpha)
+        return out, state  # convex combinations of values in [0, 1]: no clamp needed
 
     def describe(self) -> str:
         t = self.text if isinstance(self.text, str) else "<function>"
