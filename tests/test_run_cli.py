@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -68,6 +69,23 @@ def test_every_shipped_sketch_runs(sketch, tmp_path, capsys):
     recipe = read_recipe(out)
     assert recipe["sketch"]["name"] == sketch.stem and recipe["frames"] == 10 and recipe["size"] == 32
     assert str(out) in capsys.readouterr().out
+    if sketch.stem in LOOPING:
+        # a seamless loop: the jump from the last frame back to the first is no bigger than any other step
+        frames = gif_arrays(out)
+        steps = [np.abs(frames[i + 1] - frames[i]).mean() for i in range(len(frames) - 1)]
+        assert np.abs(frames[0] - frames[-1]).mean() <= max(steps) * 1.05 + 1.0
+
+
+LOOPING = {"latent_walk", "noise_loop", "mnist_morph", "latent_grid"}
+
+
+def gif_arrays(path: Path) -> list:
+    out = []
+    with Image.open(path) as im:
+        for i in range(im.n_frames):
+            im.seek(i)
+            out.append(np.asarray(im.convert("RGB"), dtype=np.float32))
+    return out
 
 
 def test_sketch_help_lists_parameters(capsys):
