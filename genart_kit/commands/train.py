@@ -16,7 +16,7 @@ _OPTIONS = [
     ("--data", "data"), ("--data-dir", "data_dir"), ("--image-size", "image_size"), ("--channels", "channels"),
     ("--limit", "limit"), ("--epochs", "epochs"), ("--steps", "steps"), ("--batch-size", "batch_size"),
     ("--lr", "lr"), ("--seed", "seed"), ("--latent-dim", "latent_dim"), ("--width", "width"), ("--hidden", "hidden"),
-    ("--beta", "beta"), ("--num-classes", "num_classes"), ("--device", "device"), ("--out", "out"),
+    ("--beta", "beta"), ("--ema", "ema"), ("--num-classes", "num_classes"), ("--device", "device"), ("--out", "out"),
     ("--sample-every", "sample_every"), ("--checkpoint-every", "checkpoint_every"),
 ]
 _FLAGS = [("--binarize", "binarize"), ("--no-download", "no_download"), ("--resume", "resume"), ("--quiet", "quiet")]
@@ -50,6 +50,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--width", type=int, default=None, help="conv channel width (default 32)")
     p.add_argument("--hidden", type=int, default=None, help="VAE fully-connected hidden width (default 128)")
     p.add_argument("--beta", type=float, default=None, help="VAE KL weight (default 1.0)")
+    p.add_argument("--ema", type=float, default=None, metavar="DECAY",
+                   help="GAN: keep an exponential moving average of the generator (e.g. 0.999) and sample from it")
     p.add_argument("--binarize", action="store_true", help="VAE: dynamically binarize training images (Bernoulli likelihood)")
     p.add_argument("--num-classes", type=int, default=None, help="conditional models: number of labels (default 10)")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:N (default: CUDA if available)")
@@ -101,6 +103,8 @@ def handle(args: argparse.Namespace) -> int:
         data_options["limit"] = args.limit
     model_options = {"latent_dim": args.latent_dim, "width": args.width, "hidden": args.hidden, "beta": args.beta,
                      "binarize": True if args.binarize else None, "num_classes": args.num_classes}
+    if args.ema is not None:
+        model_options["ema"] = args.ema
     cfg = TrainConfig(
         model=args.model, data=args.data, epochs=args.epochs, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
         seed=args.seed, device=args.device, out=args.out or f"runs/{args.model}", resume=args.resume,

@@ -131,13 +131,17 @@ class GAN(GenerativeModel):
         num_classes: class count for a label-conditional GAN (labels are one-hot encoded; soft
             ``[N, num_classes]`` vectors are accepted too).
         cond_dim: length of a conditioning vector (e.g. a text embedding) for a vector-conditional GAN.
+        ema: optional decay (e.g. 0.999) of an exponential moving average of the generator's weights,
+            updated after every generator step and used by :meth:`decode` (weight averaging as in Yazici
+            et al. 2019, "The Unusual Effectiveness of Averaging in GAN Training"; Karras et al. 2018).
+            The effective decay warms up as min(ema, (1 + t) / (10 + t)) over the t updates so far.
 
     ``decode(z, condition)`` returns ``(G(z, y) + 1) / 2``: float32 ``[N, C, H, W]`` in [0, 1], in eval mode
     (BatchNorm running statistics), so one latent renders identically alone or in a batch.
     """
 
     def __init__(self, latent_dim: int = 64, image_shape: Any = (1, 28, 28), width: int = 32,
-                 num_classes: int | None = None, cond_dim: int | None = None) -> None:
+                 num_classes: int | None = None, cond_dim: int | None = None, ema: float | None = None) -> None:
         super().__init__()
         image_shape = tuple(int(v) for v in image_shape)
         if len(image_shape) != 3 or image_shape[1] != image_shape[2] or image_shape[0] not in (1, 3):
@@ -152,11 +156,34 @@ class GAN(GenerativeModel):
         self.cond_dim = int(cond_dim) if cond_dim else None
         k = self.num_classes or self.cond_dim or 0
         self.name = "cgan" if k else "gan"
+        if ema is not None and not (0.0 < float(ema) < 1.0):
+            raise InvalidInputError(f"ema decay must be in (0, 1), e.g. 0.999; got {ema}.")
+        self.ema = float(ema) if ema else None
         self.config = {"architecture": self.name, "latent_dim": self.latent_dim, "image_shape": list(image_shape),
                        "width": int(width), "num_classes": self.num_classes, "cond_dim": self.cond_dim}
+        if self.ema:
+            self.config["ema"] = self.ema
         self.generator = DCGANGenerator(self.latent_dim, image_shape, int(width), k)
         self.discriminator = DCGANDiscriminator(image_shape, int(width), k)
         dcgan_init(self)
+        if self.ema:
+            import copy
+
+            self.generator_ema = copy.deepcopy(self.generator).requires_grad_(False)
+            self.register_buffer("ema_updates", torch.zeros((), dtype=torch.long))
+
+    @torch.no_grad()
+    def update_ema(self) -> None:
+        """Move the averaged generator towards the current one (no-op without ``ema``); copies BN statistics."""
+        if not self.ema:
+            return
+        t = int(self.ema_updates)
+        decay = min(self.ema, (1.0 + t) / (10.0 + t))
+        for p_ema, p in zip(self.generator_ema.parameters(), self.generator.parameters()):
+            p_ema.lerp_(p, 1.0 - decay)
+        for b_ema, b in zip(self.generator_ema.buffers(), self.generator.buffers()):
+            b_ema.copy_(b)
+        self.ema_updates += 1
 
     def condition_vector(self, cond: torch.Tensor | None) -> torch.Tensor | None:
         """Labels ``[N]`` int64 -> one-hot ``[N, num_classes]`` float32; vectors pass through; None -> None."""
@@ -167,7 +194,8 @@ class GAN(GenerativeModel):
         return cond.to(torch.float32)
 
     def _decode(self, z: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
-        return (self.generator(z, self.condition_vector(condition)) + 1.0) * 0.5
+        g = self.generator_ema if self.ema else self.generator
+        return (g(z, self.condition_vector(condition)) + 1.0) * 0.5
 
     def training_step(self, lr: float | None = None, **options: Any) -> "GANTrainingStep":
         """The per-iteration update used by ``genart train`` (see :class:`GANTrainingStep`)."""
@@ -181,7 +209,8 @@ class GANTrainingStep:
        loss_D = BCE(D(x), 1) + BCE(D(G(z)), 0), i.e. maximise log D(x) + log(1 - D(G(z))).
     2. G step on the same z: loss_G = BCE(D(G(z)), 1) = -log D(G(z)).
 
-    Both optimizers are Adam(lr=2e-4, betas=(0.5, 0.999)) by default (Radford et al. 2015). Noise comes from
+    Both optimizers are Adam(lr=2e-4, betas=(0.5, 0.999)) by default (Radford et al. 2015). With
+    ``model.ema`` the averaged generator is updated after each G step. Noise comes from
     torch's global RNG (seeded by the training loop). Losses are reported as floats, in nats per sample.
     """
 
@@ -231,6 +260,7 @@ class GANTrainingStep:
         loss_g = F.binary_cross_entropy_with_logits(logit_gen, ones)
         loss_g.backward()
         opt_g.step()
+        m.update_ema()
         return {
             "loss_d": float(loss_real.detach() + loss_fake.detach()),
             "loss_g": float(loss_g.detach()),
@@ -247,7 +277,8 @@ _DEFAULTS = {"latent_dim": 64, "image_shape": (1, 28, 28), "width": 32}
 def load_gan(checkpoint: Any = None, device: Any = None, **options: Any) -> GAN:
     """Registry loader for the ``gan`` architecture (untrained unless *checkpoint* is given).
 
-    Options: ``latent_dim`` (64), ``image_shape`` ((1, 28, 28)), ``width`` (32).
+    Options: ``latent_dim`` (64), ``image_shape`` ((1, 28, 28)), ``width`` (32), ``ema`` (None: no
+    generator weight averaging).
     Raises CheckpointError for an unsafe/unreadable checkpoint or one for another architecture.
     """
     options.pop("num_classes", None)

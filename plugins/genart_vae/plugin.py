@@ -12,7 +12,7 @@ def register_models(register):
              description="convolutional VAE trained on MNIST digits, can encode (shipped weights)", latent_dim=16,
              image_shape=(1, 28, 28), conditional=False, num_classes=None, pretrained=True, trainable=False)
     register("cvae-mnist", "genart_vae.model:load_pretrained_cvae_mnist",
-             description="conditional VAE trained on MNIST, --label 0-9 (shipped weights)", latent_dim=16,
+             description="conditional VAE trained on MNIST, --label 0-9 (shipped weights)", latent_dim=8,
              image_shape=(1, 28, 28), conditional=True, num_classes=10, pretrained=True, trainable=False)
     register("vae", "genart_vae.model:load_vae",
              description="convolutional VAE architecture (Kingma & Welling 2013) for genart train", latent_dim=16,
