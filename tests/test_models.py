@@ -218,7 +218,7 @@ def test_pretrained_models_load_offline_and_decode(name: str) -> None:
     from genart_kit.checkpoint import load_checkpoint
 
     _, config = load_checkpoint(weights)
-    assert config["command"].startswith(f"genart train {name.split('-')[0]} --data mnist")
+    assert config["command"].startswith(f"genart train {name.split('-')[0]} --data-dir ../shared/datasets/mnist ")  # --data mnist is the default
     assert config["training"]["dataset"] == "mnist" and config["training"]["dataset_size"] == 60000
     z = m.sample_latents(8, seed=0)
     frames = m.decode(z, torch.arange(8) if m.conditional else None)
