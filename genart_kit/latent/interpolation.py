@@ -158,11 +158,15 @@ def lerp(a: Any, b: Any, t: Any) -> torch.Tensor:
 def slerp(a: Any, b: Any, t: Any, *, eps: float = 1e-7) -> torch.Tensor:
     """Spherical linear interpolation (Shoemake 1985; White 2016) between latents *a* and *b*.
 
-    ``slerp(a, b, t) = sin((1 - t) W) / sin W * a + sin(t W) / sin W * b`` where ``W`` is the angle between
-    *a* and *b*. Degenerate cases never produce NaN: zero vectors and (anti-)parallel vectors in 1-D fall back
-    to lerp, identical or parallel vectors (``W`` ~ 0) give lerp (the formula's limit), and opposite vectors
-    (``W`` ~ pi) rotate through a deterministic perpendicular direction with the norm moving linearly from
-    ``|a|`` to ``|b|``.
+    The direction moves along the great circle from ``a/|a|`` to ``b/|b|`` (Shoemake's
+    ``sin((1 - t) W) / sin W * u_a + sin(t W) / sin W * u_b``, ``W`` the angle between *a* and *b*) while the
+    norm moves linearly from ``|a|`` to ``|b|``. For equal norms this is exactly White's
+    ``sin((1 - t) W) / sin W * a + sin(t W) / sin W * b``; for unequal norms it stays bounded by
+    ``max(|a|, |b|)``, where White's form overshoots (without bound as ``W`` nears pi).
+
+    Degenerate cases never produce NaN: zero vectors fall back to lerp, identical or parallel vectors
+    (``W`` ~ 0) give lerp (the limit of the formula), and opposite vectors (``W`` ~ pi) rotate through a
+    deterministic perpendicular direction (the continuous limit), passing through zero in 1-D.
 
     Args:
         a, b: latents ``[D]`` or ``[N, D]``.
@@ -186,7 +190,11 @@ def slerp(a: Any, b: Any, t: Any, *, eps: float = 1e-7) -> torch.Tensor:
     omega = torch.acos(cos)
     sin = torch.sin(omega)
     safe_sin = torch.where(sin > 1e-12, sin, torch.ones_like(sin))
-    general = (torch.sin((1 - tt) * omega) / safe_sin) * ta + (torch.sin(tt * omega) / safe_sin) * tb
+    radius = (1 - tt) * na + tt * nb
+    # great-circle direction (Shoemake) times a linearly interpolated norm: identical to White's formula
+    # sin((1-t)W)/sin W a + sin(tW)/sin W b when |a| = |b|, and never longer than max(|a|, |b|) otherwise
+    # (White's formula blows up for unequal norms near W = pi).
+    general = radius * ((torch.sin((1 - tt) * omega) / safe_sin) * ua + (torch.sin(tt * omega) / safe_sin) * ub)
     linear = ta + tt * (tb - ta)
     # Opposite directions: rotate ua by t*pi towards a fixed perpendicular p (the basis vector where |ua| is
     # smallest, orthogonalised). In 1-D p = 0 and the path passes through zero.
@@ -194,7 +202,6 @@ def slerp(a: Any, b: Any, t: Any, *, eps: float = 1e-7) -> torch.Tensor:
     e = torch.zeros_like(ua).scatter_(-1, k, 1.0)
     p = e - ua.gather(-1, k) * ua
     p = p / p.norm(dim=-1, keepdim=True).clamp_min(1e-300)
-    radius = (1 - tt) * na + tt * nb
     opposite = radius * (torch.cos(math.pi * tt) * ua + torch.sin(math.pi * tt) * p)
     zero = (na <= 1e-300) | (nb <= 1e-300)
     near0 = omega < eps
