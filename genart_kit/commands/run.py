@@ -172,7 +172,7 @@ def handle(args: argparse.Namespace) -> int:
     fps = clip.recipe["fps"]
     path = _save(clip, out, fps, args, f"{sketch.name}")
     dt = time.perf_counter() - t0
-    print(f"{path}  ({len(clip)} frames, {clip.width}x{clip.height}, {fps:g} fps, {dt:.2f} s)")
+    print(f"{path}  ({len(clip)} frames, {clip.width}x{clip.height}, {fps:g} fps; rendered in {dt:.2f} s)")
     return 0
 
 
