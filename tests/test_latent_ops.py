@@ -467,12 +467,13 @@ def test_encode_and_morph_through_real_digits():
 
 
 def test_ops_are_registered():
-    names = ga.registry.names("op") if hasattr(ga.registry, "names") else __import__("genart_kit.registry").registry.get_registry().names("op")
-    for op in ("interpolate", "slerp", "lerp", "noise_loop", "random_walk", "truncate", "attribute_vector", "grid_sweep", "morph", "encode"):
-        assert op in names
     from genart_kit.registry import get_registry
 
+    names = get_registry().names("op")
+    for op in ("interpolate", "slerp", "lerp", "noise_loop", "random_walk", "truncate", "attribute_vector", "grid_sweep", "morph", "encode"):
+        assert op in names
     assert get_registry().get("op", "slerp").resolve() is slerp
+    assert get_registry().get("op", "interpolate").resolve() is ga.latent.interpolate
 
 
 def test_errors_are_toolkit_errors():
