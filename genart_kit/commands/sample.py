@@ -48,8 +48,9 @@ def to_uint8(frames: Any) -> Any:
 
 
 def write_samples(frames: Any, out: str | Path, nrow: int | None = None) -> Path:
-    """Write frames ``[N, C, H, W]`` float32 in [0, 1] to *out* atomically: a PNG grid (``torchvision.utils.
-    make_grid``, 2 px white padding) or a ``.npy`` uint8 array (see :func:`to_uint8`).
+    """Write frames to *out* atomically: a PNG grid (``torchvision.utils.make_grid``, 2 px white padding) or a
+    ``.npy`` uint8 array. *frames* is a float tensor ``[N, C, H, W]`` in [0, 1] or the uint8 array of
+    :func:`to_uint8`.
 
     Raises:
         ExportError: unsupported suffix or unwritable folder.
@@ -65,17 +66,23 @@ def write_samples(frames: Any, out: str | Path, nrow: int | None = None) -> Path
     suffix = out.suffix.lower()
     if suffix not in (".png", ".npy"):
         raise ExportError(f"cannot write '{out}': genart sample writes .png (grid) or .npy (uint8 array); change the suffix.")
+    import torch
+
     buf = io.BytesIO()
+    arr = frames if isinstance(frames, np.ndarray) else to_uint8(frames)  # uint8 [N, H, W] or [N, H, W, C]
     if suffix == ".npy":
-        np.save(buf, to_uint8(frames), allow_pickle=False)
+        np.save(buf, arr, allow_pickle=False)
     else:
         from PIL import Image
         from torchvision.utils import make_grid
 
-        n = frames.shape[0]
-        grid = make_grid(frames.detach().cpu(), nrow=nrow or max(1, math.ceil(math.sqrt(n))), padding=2, pad_value=1.0)
-        arr = to_uint8(grid[None])[0]
-        img = Image.fromarray(arr[..., 0] if arr.ndim == 3 and frames.shape[1] == 1 else arr, mode="L" if frames.shape[1] == 1 else "RGB")
+        n = arr.shape[0]
+        nchw = torch.from_numpy(arr[:, None] if arr.ndim == 3 else arr.transpose(0, 3, 1, 2).copy())
+        grid = make_grid(nchw, nrow=nrow or max(1, math.ceil(math.sqrt(n))), padding=2, pad_value=255)
+        if arr.ndim == 3:
+            img = Image.fromarray(grid[0].numpy(), mode="L")
+        else:
+            img = Image.fromarray(grid.permute(1, 2, 0).contiguous().numpy(), mode="RGB")
         img.save(buf, format="PNG")
     try:
         return atomic_write_bytes(out, buf.getvalue())
@@ -102,7 +109,13 @@ def handle(args: argparse.Namespace) -> int:
         if args.label is not None:
             raise InvalidInputError(f"model '{args.model}' is not conditional; drop --label (conditional models: cgan-mnist, cvae-mnist).")
         cond = None
-    frames = model.decode(z, cond)
-    path = write_samples(frames, args.out, nrow=args.nrow)
+    import numpy as np
+
+    if isinstance(cond, torch.Tensor):
+        cond = cond.to(model.device)
+    chunk = 1024  # bounded memory for large N
+    parts = [to_uint8(model.decode(z[i:i + chunk], cond if not isinstance(cond, torch.Tensor) else cond[i:i + chunk]))
+             for i in range(0, args.num, chunk)]
+    path = write_samples(np.concatenate(parts), args.out, nrow=args.nrow)
     print(f"wrote {path} ({args.num} x {'x'.join(map(str, model.image_shape))})")
     return 0
