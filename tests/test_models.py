@@ -226,3 +226,28 @@ def test_pretrained_models_load_offline_and_decode(name: str) -> None:
     # real digits: mostly dark background, some bright strokes (not noise, not blank)
     assert 0.03 < float(frames.mean()) < 0.35
     assert float((frames > 0.5).float().mean()) > 0.03
+
+
+def test_gan_generator_ema_is_averaged_and_used_for_decoding(tmp_path: Path) -> None:
+    from genart_kit.checkpoint import save_checkpoint
+
+    m = tiny("gan", width=8, ema=0.9)
+    assert m.config["ema"] == 0.9
+    m.train()
+    step = m.training_step(lr=1e-2)
+    for _ in range(5):
+        step(torch.rand(8, 1, 28, 28), torch.zeros(8, dtype=torch.long))
+    assert int(m.ema_updates) == 5
+    g = dict(m.generator.named_parameters())
+    e = dict(m.generator_ema.named_parameters())
+    assert all(not p.requires_grad for p in e.values())
+    assert any(not torch.equal(g[k], e[k]) for k in g)  # averaged, not a copy
+    z = m.sample_latents(3, seed=0)
+    m.eval()
+    expected = (m.generator_ema(z) + 1) / 2
+    assert torch.allclose(m.decode(z), expected.clamp(0, 1))
+    path = save_checkpoint(tmp_path / "ema.safetensors", m.state_dict(), {"architecture": "gan", "model_config": m.config})
+    again = load("gan", checkpoint=str(path), device="cpu")
+    assert again.ema == 0.9 and torch.equal(again.decode(z), m.decode(z))
+    with pytest.raises(InvalidInputError, match="ema decay"):
+        tiny("gan", ema=1.5)
