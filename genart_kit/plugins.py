@@ -167,7 +167,17 @@ class PluginManager:
                 continue
 
             def load(path: Path = path) -> Any:
-                modname = f"genart_local_plugin_{path.stem}"
+                # Imported under its own name, with its folder on sys.path, so that "module:attr" loaders
+                # and imports of sibling helper modules work exactly as for an installed plugin.
+                modname = path.stem
+                existing = sys.modules.get(modname)
+                if existing is not None and getattr(existing, "__file__", None) != str(path):
+                    raise PluginError(
+                        f"local plugin file {path} has the same name as the module '{modname}' "
+                        f"({getattr(existing, '__file__', 'built in')}); rename the file"
+                    )
+                if str(path.parent) not in sys.path:
+                    sys.path.append(str(path.parent))
                 spec = importlib.util.spec_from_file_location(modname, path)
                 assert spec is not None and spec.loader is not None
                 module = importlib.util.module_from_spec(spec)

@@ -178,6 +178,18 @@ def test_local_plugins_folder_by_option_and_environment(tmp_path):
     assert via_option["sparkle"]["source"] == str(folder / "sparkle.py")
     via_env = json.loads(run_genart(["list", "renderers", "--json"], env={"GENART_PLUGINS_DIR": str(folder)}).stdout)
     assert any(r["name"] == "sparkle" and r["plugin"] == "sparkle" for r in via_env)
+    # A string loader naming the local module resolves, and the module can import a sibling helper.
+    (folder / "sparkle_helpers.py").write_text("def glow(x):\n    return ('glow', x)\n")
+    (folder / "glow.py").write_text(
+        "from genart_kit import hookimpl\nfrom sparkle_helpers import glow\n"
+        "@hookimpl\ndef register_renderers(register):\n    register('glow', 'glow:glow', description='local')\n"
+    )
+    used = _python(
+        "from genart_kit import registry as r; r.configure([" + repr(str(folder)) + "]);"
+        "print(r.get('renderer', 'glow').resolve()(2))"
+    )
+    assert used.returncode == 0, used.stderr
+    assert used.stdout.strip() == "('glow', 2)"
     missing = _plugins_json(run_genart(["--plugins-dir", str(tmp_path / "nope"), "plugins", "--json"]))
     assert "does not exist" in missing[str(tmp_path / "nope")]["error"]
 
