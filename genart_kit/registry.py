@@ -189,7 +189,7 @@ class Registry:
             suffixes = [s.lower() for s in entry.meta.get("suffixes", ())]
             if suffix in suffixes:
                 return entry
-            supported.extend(suffixes)
+            supported.extend(s or "(no suffix: a folder of PNGs)" for s in suffixes)
         raise unknown_name("file suffix", suffix or "(none)", supported, hint="Pick an output file name with one of these suffixes.")
 
     def collisions(self) -> dict[tuple[str, str], list[str]]:

@@ -262,3 +262,63 @@ def test_run_path_imports_neither_torchvision_nor_matplotlib_nor_sympy(toy, tmp_
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+# ------------------------------------------------------------- replay of PNG sequences / sprite sheets
+def test_replay_png_sequence_folder(toy, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "toy.py", "-o", "frames", "--seed", "3", "-q"]) == 0
+    capsys.readouterr()
+    assert main(["replay", "frames", "--check", "-q"]) == 0
+    assert "identical" in capsys.readouterr().out
+    assert main(["replay", "frames/frames.json", "--check", "-q"]) == 0
+    assert "identical" in capsys.readouterr().out
+    assert main(["replay", "frames", "-o", "frames2", "--check", "-q"]) == 0
+    assert "identical" in capsys.readouterr().out
+    assert (tmp_path / "frames2" / "frames.json").is_file()
+    # no temp folders left behind
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_replay_sprite_sheet_is_identical(toy, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "toy.py", "-o", "sheet.json", "--seed", "3", "-q"]) == 0
+    capsys.readouterr()
+    assert main(["replay", "sheet.json", "--check", "-q"]) == 0
+    assert "identical" in capsys.readouterr().out
+
+
+def test_unknown_suffix_message_names_the_folder_form():
+    from genart_kit.errors import GenartError
+    from genart_kit.registry import get_registry
+
+    with pytest.raises(GenartError) as exc:
+        get_registry().find_exporter(".nope")
+    msg = str(exc.value)
+    assert "(no suffix: a folder of PNGs)" in msg and "Available: ," not in msg
+
+
+def test_replay_note_when_sketch_file_missing(toy, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "orig.gif"
+    assert main(["run", "toy.py", "-o", str(out), "-q"]) == 0
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    monkeypatch.chdir(other)
+    capsys.readouterr()
+    assert main(["replay", str(out), "-o", "again.gif", "-q"]) == 0
+    text = capsys.readouterr().out
+    assert "not found; used" not in text and "toy.py not found here" in text
+
+
+def test_replay_sheet_and_sequence_default_and_named_outputs(toy, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "toy.py", "-o", "sheet.json", "-q"]) == 0
+    assert main(["replay", "sheet.json", "-o", "other.json", "--check", "-q"]) == 0
+    assert main(["replay", "sheet.json", "-q"]) == 0
+    assert (tmp_path / "sheet.replay.json").is_file()
+    assert main(["run", "toy.py", "-o", "seq", "-q"]) == 0
+    assert main(["replay", "seq", "-q"]) == 0
+    assert (tmp_path / "seq_replay" / "frames.json").is_file()
+    assert main(["replay", "seq", "-o", "x.gif", "-q"]) == 1
+    assert "folder name without a suffix" in capsys.readouterr().err

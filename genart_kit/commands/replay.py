@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -54,8 +57,8 @@ def sketch_from_recipe(recipe: dict[str, Any]) -> tuple[Any, str]:
     if isinstance(source, str):
         if want is not None and hashlib.sha256(source.encode("utf-8")).hexdigest() != want:
             raise ExportError("the recipe's embedded sketch source does not match its hash; the file was altered.")
-        note = "changed since" if path.is_file() else "not found; used"
-        return load_sketch(path, source=source), f"the sketch source stored in the recipe ({path} {note})"
+        note = f"{path} changed since the render" if path.is_file() else f"{path} not found here"
+        return load_sketch(path, source=source), f"the sketch source stored in the recipe; {note}"
     raise ExportError(f"sketch {path} is missing or changed and the recipe carries no copy of its source.")
 
 
@@ -80,7 +83,7 @@ def handle(args: argparse.Namespace) -> int:
     sketch, where = sketch_from_recipe(recipe)
     if "seeds" in recipe:
         raise ExportError("this file is a --seeds contact sheet; replay one seed with genart run --seed N instead.")
-    out = Path(args.output) if args.output else src.with_name(f"{src.stem}.replay{src.suffix}")
+    kind, src, names = _layout(src)
     versions = recipe.get("versions") or {}
     from ..pipeline import versions as current_versions
 
@@ -93,13 +96,83 @@ def handle(args: argparse.Namespace) -> int:
     clip = sketch.render(recipe.get("params") or {}, seed=recipe.get("seed"), frames=recipe.get("frames"),
                          fps=recipe.get("fps"), size=recipe.get("size") if isinstance(recipe.get("size"), int) else None)
     bar = ProgressBar(sketch.name, enabled=not args.quiet)
+    tmpdir: Path | None = None
     try:
-        path = clip.save(out, fps=clip.recipe["fps"], progress=bar)
+        if args.output:
+            out = Path(args.output)
+            if kind == "sequence" and out.suffix:
+                raise ExportError(f"{src} is a PNG-sequence folder; give -o a folder name without a suffix (e.g. '{out.with_suffix('')}').")
+        elif args.check and kind != "file":
+            # render under the same name in a temp folder next to the source, compare, then drop it
+            tmpdir = Path(tempfile.mkdtemp(prefix=f".{src.stem}.replay-", dir=src.parent))
+            out = tmpdir / src.name
+        elif kind == "sequence":
+            out = src.with_name(f"{src.name}_replay")
+        else:
+            out = src.with_name(f"{src.stem}.replay{src.suffix}")
+        try:
+            path = clip.save(out, fps=clip.recipe["fps"], progress=bar)
+        finally:
+            bar.close()
+        same = _same(kind, src, Path(path), names) if args.check else None
     finally:
-        bar.close()
-    print(f"{path}  (from {where}, {time.perf_counter() - t0:.2f} s)")
+        if tmpdir is not None:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+    shown = f"{src} (re-rendered in a temp folder)" if tmpdir is not None else f"{path}"
+    print(f"{shown}  (from {where}, {time.perf_counter() - t0:.2f} s)")
     if args.check:
-        same = path.read_bytes() == src.read_bytes()
         print("identical" if same else "differs")
         return 0 if same else 1
     return 0
+
+
+def _layout(src: Path) -> tuple[str, Path, list[str]]:
+    """Classify *src*: ``("sequence", folder, [])``, ``("sheet", json, [json, png])`` or ``("file", src, [])``."""
+    import json
+
+    from ..export.recipe import SEQUENCE_MANIFEST
+
+    if src.is_dir():
+        return "sequence", src, []
+    if src.name == SEQUENCE_MANIFEST and src.suffix.lower() == ".json":
+        try:
+            table = json.loads(src.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            table = None
+        if isinstance(table, dict) and str(table.get("format", "")).endswith("png-sequence"):
+            return "sequence", src.parent, []
+    if src.suffix.lower() in (".json", ".png"):
+        js = src.with_suffix(".json")
+        try:
+            table = json.loads(js.read_text(encoding="utf-8")) if js.is_file() else None
+        except (OSError, ValueError):
+            table = None
+        if isinstance(table, dict) and isinstance(table.get("meta"), dict) and "frames" in table:
+            image = str(table["meta"].get("image") or js.with_suffix(".png").name)
+            return "sheet", js, [js.name, image]
+    return "file", src, []
+
+
+def _same(kind: str, src: Path, out: Path, names: list[str]) -> bool:
+    """Byte comparison of the original and the replay (every file of a folder; both files of a sheet)."""
+    if kind == "sequence":
+        if not out.is_dir():
+            return False
+        a = sorted(p.name for p in src.iterdir() if p.is_file())
+        b = sorted(p.name for p in out.iterdir() if p.is_file())
+        return a == b and all((src / n).read_bytes() == (out / n).read_bytes() for n in a)
+    if kind == "sheet":
+        import json
+
+        js = out.with_suffix(".json")
+        try:
+            mine, theirs = json.loads(src.read_text(encoding="utf-8")), json.loads(js.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        img_a, img_b = src.parent / names[1], js.parent / str(theirs.get("meta", {}).get("image", ""))
+        for t in (mine, theirs):
+            t.get("meta", {}).pop("image", None)  # the atlas file name is not part of the animation
+        return mine == theirs and img_a.is_file() and img_b.is_file() and img_a.read_bytes() == img_b.read_bytes()
+    if out.is_dir() or src.is_dir():
+        return False
+    return out.read_bytes() == src.read_bytes()
