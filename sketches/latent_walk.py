@@ -6,13 +6,14 @@ first so the GIF loops without a jump.
 """
 
 import genart_kit as ga
+from genart_kit.latent.interpolation import EASINGS
 from genart_kit.sketch import Param
 
 PARAMS = {
     "model": Param("vae-mnist", help="model to walk through (genart list models)"),
     "keys": Param(4, min=1, max=64, help="number of keyframes visited per loop"),
     "colormap": Param("magma", help="colour map (any matplotlib name, e.g. viridis, inferno, twilight)"),
-    "easing": Param("cosine", choices=["linear", "cosine", "smoothstep", "smootherstep", "cubic"], help="easing between keyframes"),
+    "easing": Param("cosine", choices=list(EASINGS), help="easing between keyframes"),
     "method": Param("slerp", choices=["slerp", "lerp"], help="interpolation"),
     "pixelated": Param(False, help="nearest-neighbour upscaling for a pixel-art look"),
 }

@@ -508,3 +508,21 @@ def test_interpolate_model_with_explicit_keys():
     assert torch.allclose(z[0], keys[0]) and torch.allclose(z[-1], keys[-1])
     with pytest.raises(InvalidInputError, match="dimension 4, expected 8"):
         interpolate(model, 5, keys=torch.randn(3, 4))
+
+
+def test_readme_positional_forms_and_sketch_easings():
+    import importlib.util
+    from pathlib import Path
+
+    import genart_kit as ga
+    from genart_kit.latent.interpolation import EASINGS
+
+    fb = ga.render.feedback(1.02, 2, 0.9)
+    assert (fb.zoom, fb.rotate, fb.decay) == (1.02, 2, 0.9) if hasattr(fb, "zoom") else True
+    import inspect
+    params = inspect.signature(ga.latent.class_sweep).parameters
+    assert params["classes"].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+    spec = importlib.util.spec_from_file_location("lw", Path(__file__).resolve().parents[1] / "sketches" / "latent_walk.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert set(mod.PARAMS["easing"].choices) == set(EASINGS)

@@ -290,8 +290,8 @@ def grid_sweep(
 def class_sweep(
     source: Any,
     frames: int = 50,
-    *,
     classes: Sequence[int] | None = None,
+    *,
     latents: Any = None,
     seed: int = 0,
     blend: float = 0.0,

@@ -128,7 +128,7 @@ class Feedback(Renderer):
         return f"feedback(zoom={self.zoom:g}, rotate={self.rotate:g}, decay={self.decay:g})"
 
 
-def feedback(zoom: float = 1.05, *, rotate: float = 0.0, decay: float = 0.85, mode: str = "max") -> Feedback:
+def feedback(zoom: float = 1.05, rotate: float = 0.0, decay: float = 0.85, *, mode: str = "max") -> Feedback:
     """Zoom/rotate video feedback; see :class:`Feedback`.
 
     Args:
