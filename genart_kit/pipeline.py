@@ -27,6 +27,7 @@ import logging
 import math
 import os
 import platform
+import re
 import threading
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
@@ -673,6 +674,8 @@ class Clip:
         target = _check_output(path)
         _check_fps(fps)
         rec = self.full_recipe() if recipe is None else dict(recipe)
+        if recipe is None:
+            rec.setdefault("fps", fps)
         batches = self.iter_uint8(batch_size, progress=progress, cancel=cancel)
         try:
             out = exporter.write(target, batches, fps=fps, total_frames=len(self), recipe=rec, **options)
@@ -690,6 +693,10 @@ class Clip:
         rec.setdefault("model", models[0] if len(models) == 1 else models)
         rec.setdefault("pipeline", self.describe())
         rec.setdefault("frames", len(self))
+        if "seed" not in rec:
+            seeds = set(re.findall(r"\bseed=(-?\d+)", rec["pipeline"] if isinstance(rec.get("pipeline"), str) else ""))
+            if len(seeds) == 1:  # one seed in the whole pipe: record it
+                rec["seed"] = int(seeds.pop())
         rec.setdefault("size", [self.height, self.width])
         rec.setdefault("versions", versions())
         return rec

@@ -166,3 +166,16 @@ def test_preview_command_serves_the_loops(capsys):
     out = capsys.readouterr().out
     assert f"browser preview at http://127.0.0.1:{port}/" in out
     assert [l["name"] for l in state["loops"]] == ["dots"]
+
+
+def test_repl_save_embeds_a_recipe(tmp_path, capsys):
+    from genart_kit.export import read_recipe
+
+    with RunningRepl() as (repl, send):
+        send('vae = ga.model("vae")')
+        send('loop("walk", ga.latent.noise_loop(vae, frames=4, seed=1) | vae, fps=12)')
+        assert wait_for(lambda: "walk" in repl.loops.loops and repl.loops.loops["walk"].playing, 60)
+        send(f":save {tmp_path / 'walk.gif'}")
+    rec = read_recipe(tmp_path / "walk.gif")
+    assert rec is not None and rec["fps"] == 12 and rec["frames"] == 4 and rec["model"] == "vae"
+    assert 'loop("walk"' in rec["repl"]["code"]

@@ -322,3 +322,19 @@ def test_replay_sheet_and_sequence_default_and_named_outputs(toy, tmp_path, caps
     assert (tmp_path / "seq_replay" / "frames.json").is_file()
     assert main(["replay", "seq", "-o", "x.gif", "-q"]) == 1
     assert "folder name without a suffix" in capsys.readouterr().err
+
+
+def test_python_save_records_fps_and_replay_explains(tmp_path, capsys):
+    import sys as _sys
+    _sys.path.insert(0, str(TESTS))
+    import genart_kit as ga
+    from test_pipeline_toys import ToyModel
+
+    m = ToyModel()
+    out = ga.latent.noise_loop(m, 4, seed=5) | m
+    path = out.save(tmp_path / "x.gif", fps=24)
+    rec = read_recipe(path)
+    assert rec["fps"] == 24 and rec["frames"] == 4 and rec["seed"] == 5 and rec["model"]
+    assert main(["replay", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "only files rendered from a sketch" in err and "genart run" in err

@@ -46,7 +46,11 @@ def sketch_from_recipe(recipe: dict[str, Any]) -> tuple[Any, str]:
 
     info = recipe.get("sketch")
     if not isinstance(info, dict) or not info.get("name"):
-        raise ExportError("this file's recipe was not made by a sketch (it was saved from Python); replay needs `genart run` output.")
+        origin = "the REPL" if "repl" in recipe else "Python (clip.save)"
+        raise ExportError(f"only files rendered from a sketch can be replayed; this one was saved from {origin}, so its "
+                          "recipe records what was made (model, pipeline, fps, frames) but not the code to re-run. "
+                          "To get a replayable file, put the code in a sketch file's sketch() function and render it "
+                          "with `genart run SKETCH.py` (see sketches/ for examples).")
     path = Path(str(info.get("path", f"{info['name']}.py")))
     want = info.get("sha256")
     if path.is_file():

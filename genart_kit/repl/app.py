@@ -626,6 +626,7 @@ class Repl:
         ns = self.namespace
 
         def run() -> Any:
+            self.current_source = source  # what helpers such as loop() record for :save's recipe
             if body is not None:
                 exec(body, ns)  # noqa: S102 - executing the user's code is the point of a REPL
             if last is not None:

@@ -44,6 +44,22 @@ def export_frames(path: str, batches: Any, *, fps: float, total: int | None = No
 def make_helpers(repl: Any) -> dict[str, Callable[..., Any]]:
     """Build the helper functions for *repl*; returns ``{name: function}`` for its namespace."""
     manager = repl.loops
+    codes: dict[str, str] = {}  # loop name -> the source that defined it (for :save's recipe)
+
+    def loop_recipe(name: str, cur: Any) -> dict[str, Any]:
+        """What the REPL knows about a loop version: its code, model, fps, frames and size."""
+        from ..pipeline import versions
+
+        rec: dict[str, Any] = {}
+        full = getattr(cur.source, "full_recipe", None)
+        if callable(full):
+            try:
+                rec.update({k: v for k, v in full().items() if k in ("model", "pipeline", "seed")})
+            except Exception:  # noqa: BLE001 - the recipe is a courtesy; never fail a save over it
+                pass
+        rec.update({"repl": {"loop": name, "code": codes.get(name)}, "fps": cur.fps, "frames": cur.length,
+                    "size": [int(cur.frames.shape[1]), int(cur.frames.shape[2])], "versions": versions()})
+        return rec
 
     def loop(name: str, clip: Any = None, *, fps: float = 24.0, swap: str = "cycle") -> Any:
         """Define or redefine the live loop *name*; it plays in the previews until stopped.
@@ -69,6 +85,9 @@ def make_helpers(repl: Any) -> dict[str, Callable[..., Any]]:
         Raises:
             InvalidInputError: bad name, fps, swap, or a value that is not a clip.
         """
+        code = getattr(repl, "current_source", None)
+        if isinstance(code, str):
+            codes[name] = code.strip()
         if clip is None:
             def decorator(fn: Callable[[], Any]) -> Callable[[], Any]:
                 manager.define(name, fn, fps=fps, swap=swap)
@@ -122,6 +141,7 @@ def make_helpers(repl: Any) -> dict[str, Callable[..., Any]]:
 
                 raise unknown_name("loop", what, [n for n, l in manager.loops.items() if l.current is not None])
             cur = lp.current
+            options.setdefault("recipe", loop_recipe(what, cur) | ({"fps": fps} if fps else {}))
             out = export_frames(path, [cur.frames], fps=fps or cur.fps, total=cur.length, **options)
         elif callable(getattr(what, "save", None)) and accepts(what.save, "progress"):
             # the pipeline's Clip.save: streams into the exporter and embeds the clip's recipe
