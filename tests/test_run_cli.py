@@ -338,3 +338,14 @@ def test_python_save_records_fps_and_replay_explains(tmp_path, capsys):
     assert main(["replay", str(path)]) == 1
     err = capsys.readouterr().err
     assert "only files rendered from a sketch" in err and "genart run" in err
+
+
+def test_fast_fps_gif_from_the_cli(toy, tmp_path, capsys):
+    out = tmp_path / "fast.gif"
+    assert main(["run", str(toy), "-o", str(out), "--fps", "60", "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "--allow-fast-fps" in err and "allow_fast_fps=True" not in err
+    assert main(["run", str(toy), "-o", str(out), "--fps", "60", "--allow-fast-fps", "-q"]) == 0
+    assert main(["run", str(toy), "-o", str(tmp_path / "c.gif"), "-x", "colors=16", "-x", "dither=bayer", "-q"]) == 0
+    assert main(["run", str(toy), "-o", str(tmp_path / "d.gif"), "-x", "nonsense", "-q"]) == 1
+    assert "NAME=VALUE" in capsys.readouterr().err

@@ -48,6 +48,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="set a sketch parameter (repeatable)")
     p.add_argument("--seeds", metavar="A..B", help="seed sweep: 'A..B' (inclusive) or 'A,B,C'; one contact sheet, or a folder with -o DIR/")
     p.add_argument("--watch", action="store_true", help="re-render on every save of the sketch or its local modules")
+    p.add_argument("-x", "--export-option", action="append", default=[], metavar="NAME=VALUE",
+                   help="exporter option (repeatable), e.g. -x colors=64 -x dither=bayer for GIF (`genart list exporters`)")
+    p.add_argument("--allow-fast-fps", action="store_true", help="GIF: write fps > 50 anyway (same as -x allow_fast_fps=true)")
     p.add_argument("--batch-size", type=int, default=64, metavar="B", help="frames rendered per batch (default 64)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=handle)
@@ -128,10 +131,60 @@ def _render_options(args: argparse.Namespace) -> dict[str, Any]:
     return {"seed": args.seed, "frames": args.frames, "fps": args.fps, "size": args.size}
 
 
+def parse_export_options(items: list[str]) -> dict[str, Any]:
+    """``["colors=64", "dither=bayer", "allow_fast_fps=true"]`` -> keyword arguments for the exporter.
+
+    Values are read as ``true``/``false``, integers and floats where they look like one, otherwise strings.
+
+    Raises:
+        InvalidInputError: an item without ``=`` or with a bad name.
+    """
+    from ..errors import InvalidInputError
+
+    out: dict[str, Any] = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        name = name.strip().replace("-", "_")
+        if not sep or not name.isidentifier():
+            raise InvalidInputError(f"--export-option must be NAME=VALUE (e.g. colors=64), got {item!r}.")
+        value: Any = text.strip()
+        if value.lower() in ("true", "yes", "on"):
+            value = True
+        elif value.lower() in ("false", "no", "off"):
+            value = False
+        else:
+            for conv in (int, float):
+                try:
+                    value = conv(value)
+                    break
+                except ValueError:
+                    pass
+        out[name] = value
+    return out
+
+
+def _export_options(args: argparse.Namespace) -> dict[str, Any]:
+    opts = parse_export_options(getattr(args, "export_option", None) or [])
+    if getattr(args, "allow_fast_fps", False):
+        opts["allow_fast_fps"] = True
+    return opts
+
+
 def _save(clip: Any, out: Path, fps: float, args: argparse.Namespace, label: str) -> Path:
+    from ..errors import ExportError
+
     bar = ProgressBar(label, enabled=not args.quiet)
     try:
-        return clip.save(out, fps=fps, batch_size=args.batch_size, progress=bar)
+        return clip.save(out, fps=fps, batch_size=args.batch_size, progress=bar, **_export_options(args))
+    except ExportError as exc:
+        msg = str(exc)
+        if "allow_fast_fps=True" in msg:  # the Python spelling; say how to do it from the command line
+            raise ExportError(msg.replace("pass allow_fast_fps=True", "pass --allow-fast-fps")) from exc
+        raise
+    except TypeError as exc:
+        if getattr(args, "export_option", None) and "unexpected keyword argument" in str(exc):
+            raise ExportError(f"this format does not take that --export-option ({exc}).") from exc
+        raise
     finally:
         bar.close()
 
@@ -152,6 +205,7 @@ def handle(args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         raise InvalidInputError(f"--batch-size must be >= 1, got {args.batch_size}.")
     check_run_options(**_render_options(args))
+    _export_options(args)  # fail fast on a malformed -x
     if args.watch and args.seeds:
         raise InvalidInputError("--watch and --seeds cannot be combined; pick one.")
     if args.watch:
