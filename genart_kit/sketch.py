@@ -267,6 +267,9 @@ def _sketch_traceback(exc: BaseException, files: Iterable[str]) -> str:
     files = {os.path.realpath(f) for f in files}
     tb = traceback.extract_tb(exc.__traceback__)
     mine = [fr for fr in tb if os.path.realpath(fr.filename) in files]
+    if isinstance(exc, SyntaxError) and not mine:
+        # a syntax error has no sketch frames, only the toolkit's compile(); its own text shows file and line
+        return "".join(traceback.format_exception_only(type(exc), exc))
     lines = traceback.format_list(mine or tb[-3:])
     return "Traceback (sketch frames):\n" + "".join(lines) + "".join(traceback.format_exception_only(type(exc), exc))
 
@@ -531,7 +534,8 @@ def load_sketch(path: str | os.PathLike[str], *, source: str | None = None) -> S
     except BaseException as exc:  # noqa: BLE001 - includes SyntaxError and SystemExit from user code
         if isinstance(exc, KeyboardInterrupt):
             raise
-        raise SketchError(f"sketch '{p.name}' failed to load: {type(exc).__name__}: {exc}{_where(exc, p)}",
+        text_of = exc.msg if isinstance(exc, SyntaxError) and exc.msg else exc  # str(SyntaxError) repeats the line
+        raise SketchError(f"sketch '{p.name}' failed to load: {type(exc).__name__}: {text_of}{_where(exc, p)}",
                           _sketch_traceback(exc, [str(p)])) from exc
     fn = getattr(module, "sketch", None)
     if not callable(fn):

@@ -249,3 +249,16 @@ def test_render_result_is_deterministic(tmp_path):
     assert torch.equal(a, b)
     assert not torch.equal(a, sk.render(seed=6).tensor())
     time.sleep(0)  # keep the import of time used in helpers
+
+
+def test_syntax_error_is_reported_once_without_toolkit_frames(tmp_path):
+    from genart_kit.sketch import SketchError, load_sketch
+
+    path = tmp_path / "broken.py"
+    path.write_text("import genart_kit as ga\n\n\ndef sketch(p):\n    return (\n", encoding="utf-8")
+    with pytest.raises(SketchError) as info:
+        load_sketch(path)
+    msg, details = str(info.value), info.value.details
+    assert msg.count("line ") == 1, msg
+    assert "genart_kit" not in details and "sketch.py" not in details.replace(str(path), "")
+    assert "broken.py" in details and "SyntaxError" in details
