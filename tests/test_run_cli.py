@@ -349,3 +349,27 @@ def test_fast_fps_gif_from_the_cli(toy, tmp_path, capsys):
     assert main(["run", str(toy), "-o", str(tmp_path / "c.gif"), "-x", "colors=16", "-x", "dither=bayer", "-q"]) == 0
     assert main(["run", str(toy), "-o", str(tmp_path / "d.gif"), "-x", "nonsense", "-q"]) == 1
     assert "NAME=VALUE" in capsys.readouterr().err
+
+
+def test_seed_sweep_thumb_and_one_model_load(tmp_path, capsys, monkeypatch):
+    from genart_kit.registry import get_registry
+
+    sk = tmp_path / "m.py"
+    sk.write_text('import genart_kit as ga\nDEFAULTS = {"frames": 3, "size": 64, "fps": 10}\n\n\n'
+                  'def sketch(p, seed, frames, size):\n    m = ga.model("vae")\n'
+                  '    return ga.latent.noise_loop(m, frames, seed=seed) | m | ga.render.upscale(size)\n', encoding="utf-8")
+    reg = get_registry()
+    real = reg.load
+    calls = []
+
+    def counting(kind, name, *a, **k):
+        if kind == "model":
+            calls.append(name)
+        return real(kind, name, *a, **k)
+
+    monkeypatch.setattr(reg, "load", counting)
+    out = tmp_path / "sheet.gif"
+    assert main(["run", str(sk), "--seeds", "0..3", "--thumb", "32", "-o", str(out), "-q"]) == 0
+    assert len(calls) == 1
+    w, h = gif_frames(out)[1]
+    assert (w, h) == (2 * 32 + 3 * 2, 2 * 32 + 3 * 2)

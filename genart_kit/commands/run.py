@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import sys
 import time
@@ -47,6 +48,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
                    help="set a sketch parameter (repeatable)")
     p.add_argument("--seeds", metavar="A..B", help="seed sweep: 'A..B' (inclusive) or 'A,B,C'; one contact sheet, or a folder with -o DIR/")
+    p.add_argument("--thumb", type=int, metavar="PX", help="--seeds contact sheet: each cell's longer side in pixels "
+                   "(default: the full --size; e.g. --thumb 96 keeps a 16-seed sheet small)")
     p.add_argument("--watch", action="store_true", help="re-render on every save of the sketch or its local modules")
     p.add_argument("-x", "--export-option", action="append", default=[], metavar="NAME=VALUE",
                    help="exporter option (repeatable), e.g. -x colors=64 -x dither=bayer for GIF (`genart list exporters`)")
@@ -230,9 +233,44 @@ def handle(args: argparse.Namespace) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def _cached_models() -> Any:
+    """While active, ``ga.model(...)`` with the same arguments returns the same loaded model (seed sweeps
+    call the sketch once per seed; the weights need loading only once)."""
+    import genart_kit as ga
+
+    original = ga.model
+    cache: dict[Any, Any] = {}
+
+    def model(name: str, *, checkpoint: str | None = None, device: str | None = None, **options: Any) -> Any:
+        try:
+            key = (name, checkpoint, device, tuple(sorted(options.items())))
+            hash(key)
+        except TypeError:
+            return original(name, checkpoint=checkpoint, device=device, **options)
+        if key not in cache:
+            cache[key] = original(name, checkpoint=checkpoint, device=device, **options)
+        return cache[key]
+
+    model.__doc__ = original.__doc__
+    ga.model = model
+    try:
+        yield
+    finally:
+        ga.model = original
+
+
 def _sweep(sketch: Any, args: argparse.Namespace) -> int:
+    with _cached_models():
+        return _sweep_inner(sketch, args)
+
+
+def _sweep_inner(sketch: Any, args: argparse.Namespace) -> int:
+    from ..errors import InvalidInputError
     from ..pipeline import tile
 
+    if args.thumb is not None and not 8 <= args.thumb <= 4096:
+        raise InvalidInputError(f"--thumb must be 8..4096 pixels, got {args.thumb}.")
     seeds = parse_seeds(args.seeds)
     opts = _render_options(args)
     opts.pop("seed")
@@ -251,6 +289,10 @@ def _sweep(sketch: Any, args: argparse.Namespace) -> int:
     clips = []
     for s in seeds:
         clip = sketch.render(args.param, seed=s, **opts)
+        if args.thumb is not None:
+            from ..render.geometry import resize
+
+            clip = clip | resize(args.thumb, mode="smooth")
         clips.append(clip | caption(f"seed {s}", position="bottom-left"))
     sheet = tile(clips, cols=math.ceil(math.sqrt(len(seeds))), padding=2, length="max")
     recipe = dict(clips[0].recipe)
