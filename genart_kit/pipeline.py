@@ -596,7 +596,21 @@ class Clip:
         if isinstance(index, bool) or not isinstance(index, int) or not -n <= index < n:
             raise InvalidInputError(f"frame index must be an int in [{-n}, {n - 1}], got {index!r}.")
         index %= n
-        return next(self.iter_uint8(1, start=index, stop=index + 1))[0]
+        warm = self._chain.warmup if self._chain is not None else 0
+        if warm <= 0:
+            return next(self.iter_uint8(1, start=index, stop=index + 1))[0]
+        # stateful renderers (trails, feedback): warming up costs `warm` frames whatever the range, so render
+        # a whole batch from *index* in one pass (warm-up batched too) and keep it for the next frame() calls
+        cache = self.__dict__.get("_frame_cache")
+        if cache is not None and cache[0] <= index < cache[0] + cache[1].shape[0]:
+            return cache[1][index - cache[0]].copy()
+        import numpy as np
+
+        batch = self.effective_batch_size(DEFAULT_BATCH)
+        stop = min(n, index + batch)
+        block = np.concatenate(list(self.iter_uint8(batch, start=index, stop=stop)), axis=0)
+        self._frame_cache = (index, block)
+        return block[0].copy()
 
     def sheet(self, cols: int | None = None, *, padding: int = 0, background: float = 0.0) -> "Clip":
         """All frames laid out in one grid image: a 1-frame clip (e.g. for ``grid_sweep`` latents).

@@ -322,3 +322,21 @@ def test_large_frames_render_in_smaller_batches():
     assert sizes == [5, 1]
     small = ga.latent.noise_loop(model, 6) | model
     assert small.effective_batch_size(64) == 64 and small.effective_batch_size(3) == 3
+
+
+def test_single_frames_of_stateful_clips_render_in_batches():
+    calls = []
+
+    def count(frames):
+        calls.append(frames.shape[0])
+        return frames
+
+    torch.manual_seed(0)
+    frames = torch.rand(48, 1, 8, 8)
+    clip = Clip.from_frames(frames, loop=True) | count | ga.render.trails(0.95) | ga.render.feedback(1.02, 2, 0.9)
+    full = clip.frames()
+    calls.clear()
+    got = [clip.frame(i) for i in range(3, 8)]
+    assert all(np.array_equal(g, full[i]) for g, i in zip(got, range(3, 8)))
+    assert len(calls) <= 8 and sum(calls) <= 4 * len(full) + 64, calls
+    assert np.array_equal(clip.frame(-1), full[-1])
