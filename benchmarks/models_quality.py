@@ -47,8 +47,8 @@ class Classifier(nn.Module):
         return self.net((x - 0.1307) / 0.3081)
 
 
-def train_classifier(train_ds, test_ds, epochs: int = 3, seed: int = 0) -> tuple[Classifier, float]:
-    """Train the classifier on the training set (Adam 1e-3, batch 128, light shift augmentation); return it
+def train_classifier(train_ds, test_ds, epochs: int = 5, seed: int = 0) -> tuple[Classifier, float]:
+    """Train the classifier on the training set (Adam 1e-3, batch 128, 5 epochs); return it
     in eval mode with its test accuracy. Cached in ``~/.cache/genart-kit/mnist_classifier.safetensors``."""
     from safetensors.torch import load_file, save_file
 
@@ -69,9 +69,6 @@ def train_classifier(train_ds, test_ds, epochs: int = 3, seed: int = 0) -> tuple
             perm = torch.randperm(n, generator=g)
             for i in range(0, n - 127, 128):
                 x, y = train_ds.get_batch(perm[i:i + 128])
-                if ep > 0:  # random shifts of up to 2 px for robustness on generated digits
-                    dx, dy = torch.randint(-2, 3, (2,), generator=g).tolist()
-                    x = torch.roll(x, shifts=(dy, dx), dims=(2, 3))
                 loss = F.cross_entropy(clf(x), y)
                 opt.zero_grad()
                 loss.backward()
@@ -154,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--iw", type=int, default=100, help="importance samples for the IWAE bound (1 = skip)")
     ap.add_argument("--models", default="gan-mnist,cgan-mnist,vae-mnist,cvae-mnist")
     ap.add_argument("--out", default=str(RESULTS / "models_quality.json"))
+    ap.add_argument("--merge", action="store_true", help="keep the other models' results already in --out")
     args = ap.parse_args(argv)
     torch.set_num_threads(max(1, torch.get_num_threads()))
     from genart_kit.registry import get_registry
@@ -166,8 +164,10 @@ def main(argv: list[str] | None = None) -> int:
     clf, acc = train_classifier(train_ds, test_ds)
     real_is, real_std = inception_score(class_probs(clf, test_ds.images.float() / 255))
     results: dict = {"classifier": {"test_accuracy": acc, "real_test_score": real_is, "real_test_score_std": real_std,
-                                    "architecture": "conv32-conv64-fc128, 3 epochs Adam 1e-3 on the 60k training set"},
+                                    "architecture": "conv32-conv64-fc128 (dropout 0.25), 5 epochs Adam 1e-3, batch 128, on the 60k training set"},
                      "models": {}, "settings": vars(args)}
+    if args.merge and Path(args.out).exists():
+        results["models"] = json.loads(Path(args.out).read_text()).get("models", {})
     print(f"classifier test accuracy {acc:.4f}; real test images score {real_is:.3f}", file=sys.stderr)
     for name in [m for m in args.models.split(",") if m]:
         model = reg.load("model", name, device="cpu")
@@ -210,13 +210,15 @@ def markdown(r: dict) -> str:
     c = r["classifier"]
     lines = ["| model | metric | value | target |", "|---|---|---|---|"]
     for name, m in r["models"].items():
+        gan = "gan" in name
         if "score" in m:
-            lines.append(f"| {name} | class-probability score (10k samples) | {m['score']:.2f} ± {m['score_std']:.2f} | >= 8.5 |")
-            lines.append(f"| {name} | digit share min / max | {100 * m['class_fraction_min']:.1f} % / {100 * m['class_fraction_max']:.1f} % | 5-15 % |")
+            lines.append(f"| {name} | class-probability score (10k samples) | {m['score']:.2f} ± {m['score_std']:.2f} | {'>= 8.5' if gan else '(for reference)'} |")
+            lines.append(f"| {name} | digit share min / max | {100 * m['class_fraction_min']:.1f} % / {100 * m['class_fraction_max']:.1f} % | {'5-15 %' if gan else '(for reference)'} |")
         if "label_accuracy" in m:
             lines.append(f"| {name} | samples for label k classified as k (mean / worst label) | {100 * m['label_accuracy']:.1f} % / {100 * m['label_accuracy_min']:.1f} % | >= 95 % |")
         if "neg_elbo_nats" in m:
-            lines.append(f"| {name} | negative ELBO, binarized test set (z={m['latent_dim']}) | {m['neg_elbo_nats']:.1f} nats | ~86 for z=50 in the literature |")
+            cond = ", given the label" if "label_accuracy" in m else ""
+            lines.append(f"| {name} | negative ELBO, binarized test set (z={m['latent_dim']}{cond}) | {m['neg_elbo_nats']:.1f} nats | ~86 for z=50 in the literature |")
             iw = [k for k in m if k.startswith("neg_log_likelihood_iw")]
             if iw:
                 lines.append(f"| {name} | -log p(x) IWAE bound, K={iw[0][21:-5]} | {m[iw[0]]:.1f} nats | |")

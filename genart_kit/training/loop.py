@@ -95,7 +95,8 @@ class TrainConfig:
 @dataclass
 class TrainResult:
     """What :func:`train` did: final step/epoch, whether it was interrupted, last losses, written paths,
-    and throughput in training images per second (all processes together)."""
+    and throughput in training images per second (all processes together): ``images_per_second`` counts the
+    iterations only, ``wall_images_per_second`` also the checkpoint / sample-grid / loss-curve writes."""
 
     out: Path
     checkpoint: Path
@@ -106,6 +107,7 @@ class TrainResult:
     losses: dict[str, float]
     images_per_second: float
     history: dict[str, list[float]]
+    wall_images_per_second: float = 0.0
 
 
 def seed_for(seed: int, epoch: int) -> torch.Generator:
@@ -452,6 +454,15 @@ def _train(cfg: TrainConfig, device: torch.device, rank: int, world: int) -> Tra
     last: dict[str, float] = {}
     t_start = time.perf_counter()
     images_seen = 0
+    io_time = [0.0]  # seconds spent writing checkpoints, grids and curves
+
+    def timed(fn, *a, **kw):
+        t = time.perf_counter()
+        try:
+            return fn(*a, **kw)
+        finally:
+            io_time[0] += time.perf_counter() - t
+
     if main:
         out.mkdir(parents=True, exist_ok=True)
         log.info("training %s on %s (%d images, %d steps/epoch, world %d) -> %s", cfg.model, dataset.name, n, steps_per_epoch, world, out)
@@ -472,18 +483,18 @@ def _train(cfg: TrainConfig, device: torch.device, rank: int, world: int) -> Tra
                 images_seen += images.shape[0] * world
                 if not all(math.isfinite(v) for v in last.values()):
                     raise InvalidInputError(f"training diverged at step {step} (losses {last}); lower --lr or change --seed.")
-                bar.update(step, last, images_seen / max(time.perf_counter() - t_start, 1e-9))
+                bar.update(step, last, images_seen / max(time.perf_counter() - t_start - io_time[0], 1e-9))
                 if cfg.checkpoint_every and step % cfg.checkpoint_every == 0:
-                    save()
+                    timed(save)
             if pos >= steps_per_epoch:
                 epoch += 1
                 pos = 0
                 if cfg.sample_every and (epoch % cfg.sample_every == 0 or epoch == cfg.epochs):
-                    write_samples(epoch)
-                save()
+                    timed(write_samples, epoch)
+                timed(save)
         if pos:  # stopped by --steps mid-epoch: still leave a grid
-            write_samples(epoch + 1)
-        save(final=True)
+            timed(write_samples, epoch + 1)
+        timed(save, final=True)
     except KeyboardInterrupt:
         interrupted = True
         bar.close()
@@ -491,14 +502,17 @@ def _train(cfg: TrainConfig, device: torch.device, rank: int, world: int) -> Tra
             log.warning("interrupted: saving checkpoint at step %d to %s (continue with --resume)", step, ckpt_path)
         save(final=True)
     finally:
-        bar.update(step, last, images_seen / max(time.perf_counter() - t_start, 1e-9), force=True)
+        bar.update(step, last, images_seen / max(time.perf_counter() - t_start - io_time[0], 1e-9), force=True)
         bar.close()
     elapsed = time.perf_counter() - t_start
-    ips = images_seen / elapsed if elapsed > 0 else 0.0
+    busy = elapsed - io_time[0]
+    ips = images_seen / busy if busy > 0 else 0.0
     result = TrainResult(out=out, checkpoint=ckpt_path, model_path=model_path, step=step, epoch=epoch,
-                         interrupted=interrupted, losses=last, images_per_second=ips, history=history)
+                         interrupted=interrupted, losses=last, images_per_second=ips, history=history,
+                         wall_images_per_second=images_seen / elapsed if elapsed > 0 else 0.0)
     if main:
         summary = {"model": cfg.model, "data": dataset.name, "step": step, "epoch": epoch, "interrupted": interrupted,
-                   "losses": last, "images_per_second": ips, "seconds": elapsed, "command": cfg.command}
+                   "losses": last, "images_per_second": ips, "wall_images_per_second": result.wall_images_per_second,
+                   "seconds": elapsed, "io_seconds": io_time[0], "command": cfg.command}
         atomic_write_bytes(out / "train.json", (json.dumps(summary, indent=2) + "\n").encode())
     return result
