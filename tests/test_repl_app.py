@@ -425,3 +425,20 @@ def test_terminal_preview_fits_the_window():
         assert prev.fragments() is None
     finally:
         mgr.close()
+
+
+def test_show_fits_the_terminal_width(capsys, monkeypatch):
+    import io
+    import re as _re
+
+    from prompt_toolkit.data_structures import Size
+
+    for columns in (160, 30):
+        with create_pipe_input() as inp:
+            repl = Repl(input=inp, output=DummyOutput(), preload=False)
+            repl._dummy_output = False
+            monkeypatch.setattr(repl.session.output, "get_size", lambda c=columns: Size(rows=40, columns=c))
+            repl.stdout = buf = io.StringIO()
+            repl.show(FakeClip(solid((255, 0, 0), frames=48, size=28)), frames=6)
+            width = max(len(_re.sub(r"\x1b\[[0-9;]*m", "", line)) for line in buf.getvalue().splitlines())
+            assert width < columns, (columns, width)

@@ -793,6 +793,21 @@ class Repl:
             self.web = PreviewServer(self.loops, port=port)
         return self.web.url
 
+    def _terminal_columns(self) -> int:
+        """The terminal width: prompt_toolkit's view, capped by the OS's (they can disagree under tmux)."""
+        if self._dummy_output:
+            return 80
+        cols = int(self.session.output.get_size().columns)
+        try:
+            import shutil
+
+            real = shutil.get_terminal_size((cols, 24)).columns
+            if sys.stdout.isatty() and real > 0:
+                cols = min(cols, real)
+        except (OSError, ValueError, AttributeError):
+            pass
+        return max(10, cols)
+
     def show(self, clip: Any, frames: int = 6, rows: int | None = None) -> str:
         """Render *clip* (with progress, cancellable) and print up to *frames* evenly spaced frames side by
         side as half-blocks; return a one-line summary."""
@@ -800,10 +815,14 @@ class Repl:
         t = arr.shape[0]
         n = max(1, min(int(frames), t))
         idx = sorted({round(i * (t - 1) / max(1, n - 1)) for i in range(n)}) if n > 1 else [0]
-        cols = self.session.output.get_size().columns if not self._dummy_output else 80
+        cols = self._terminal_columns() - 1  # never the last column: a full-width line wraps in many terminals
         rows = rows or self.preview.rows
-        per = max(4, (cols - 2 * (len(idx) - 1)) // len(idx))
+        while len(idx) > 1 and (cols - 2 * (len(idx) - 1)) // len(idx) < 4:
+            idx = idx[:: 2] if len(idx) > 2 else idx[:1]  # too narrow for this many frames: show fewer
+        per = max(1, (cols - 2 * (len(idx) - 1)) // len(idx))
         picture = tile([fit(to_rgb(arr[i]), per, rows) for i in idx])
+        if picture.shape[1] > cols:  # tiny terminal: crop rather than wrap
+            picture = picture[:, :max(1, cols)]
         self.out.write(half_block_ansi(picture))
         self.out.flush()
         return f"{t} frames, {arr.shape[2]}x{arr.shape[1]} px, showing frames {', '.join(map(str, idx))}"
