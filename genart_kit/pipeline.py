@@ -558,6 +558,10 @@ class Clip:
         return max(1, min(batch_size, BATCH_BYTES // max(1, self._frame_bytes)))
 
     def _stream(self, batch_size: Any, start: int, stop: int | None, progress: Progress | None, cancel: Any, *, uint8: bool) -> Iterator[Any]:
+        from .context import default_cancel, default_progress
+
+        progress = progress if progress is not None else default_progress()  # e.g. the REPL job's
+        cancel = cancel if cancel is not None else default_cancel()
         batch_size = self.effective_batch_size(_check_batch_size(batch_size))
         stop = len(self) if stop is None else stop
         if not (0 <= start < stop <= len(self)):

@@ -179,3 +179,37 @@ def test_repl_save_embeds_a_recipe(tmp_path, capsys):
     rec = read_recipe(tmp_path / "walk.gif")
     assert rec is not None and rec["fps"] == 12 and rec["frames"] == 4 and rec["model"] == "vae"
     assert 'loop("walk"' in rec["repl"]["code"]
+
+
+def test_direct_clip_calls_report_frame_counts_to_the_job(tmp_path):
+    with RunningRepl() as (repl, send):
+        send('vae = ga.model("vae")')
+        send("clip = ga.latent.noise_loop(vae, frames=40, seed=1) | vae")
+        send("arr = clip.frames(batch_size=8)")
+        job = repl.last_job
+        assert job.total == 40 and job.completed == 40
+        send(f"clip.save({str(tmp_path / 'd.gif')!r}, fps=12)")
+        assert repl.last_job.total == 40 and repl.last_job.completed == 40
+
+
+def test_pipeline_thread_defaults():
+    import threading
+
+    import genart_kit as ga
+    from genart_kit.context import render_defaults
+    from test_pipeline_toys import ToyModel
+
+    m = ToyModel()
+    clip = ga.latent.noise_loop(m, 10, seed=1) | m
+    seen = []
+    ev = threading.Event()
+    with render_defaults(progress=lambda d, t: seen.append((d, t)), cancel=ev):
+        clip.frames(batch_size=4)
+        assert seen[-1] == (10, 10)
+        ev.set()
+        with pytest.raises(Exception) as info:
+            clip.frames(batch_size=4)
+        assert type(info.value).__name__ == "Cancelled"
+    seen.clear()
+    clip.frames()
+    assert seen == []

@@ -31,6 +31,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from ..context import render_defaults
 from ..errors import Cancelled, InvalidInputError
 
 log = logging.getLogger(__name__)
@@ -177,7 +178,9 @@ class Job:
                 with self._lock:
                     self._thread_id = threading.get_ident()
                     self._in_user_code = True
-                self.result = self.fn()
+                # clip calls typed directly (clip.frames(), clip.save(...)) report to this job and obey Ctrl-C
+                with render_defaults(progress=lambda done, total: self.progress(done, total), cancel=self.cancel_event):
+                    self.result = self.fn()
                 self.status = "done"
             finally:
                 self._leave_user_code()
