@@ -273,6 +273,8 @@ def test_replay_png_sequence_folder(toy, tmp_path, capsys, monkeypatch):
     assert "identical" in capsys.readouterr().out
     assert main(["replay", "frames/frames.json", "--check", "-q"]) == 0
     assert "identical" in capsys.readouterr().out
+    assert main(["replay", "frames/frame_000002.png", "--check", "-q"]) == 0
+    assert "identical" in capsys.readouterr().out
     assert main(["replay", "frames", "-o", "frames2", "--check", "-q"]) == 0
     assert "identical" in capsys.readouterr().out
     assert (tmp_path / "frames2" / "frames.json").is_file()

@@ -138,13 +138,15 @@ def _layout(src: Path) -> tuple[str, Path, list[str]]:
 
     if src.is_dir():
         return "sequence", src, []
-    if src.name == SEQUENCE_MANIFEST and src.suffix.lower() == ".json":
+    manifest = src.parent / SEQUENCE_MANIFEST
+    if src.name == SEQUENCE_MANIFEST or (src.suffix.lower() == ".png" and manifest.is_file()):
         try:
-            table = json.loads(src.read_text(encoding="utf-8"))
+            table = json.loads(manifest.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             table = None
-        if isinstance(table, dict) and str(table.get("format", "")).endswith("png-sequence"):
-            return "sequence", src.parent, []
+        if isinstance(table, dict) and str(table.get("format", "")).endswith("png-sequence") \
+                and (src.name == SEQUENCE_MANIFEST or src.name in (table.get("frames") or [])):
+            return "sequence", src.parent, []  # the manifest or one frame of a PNG sequence: replay the folder
     if src.suffix.lower() in (".json", ".png"):
         js = src.with_suffix(".json")
         try:
