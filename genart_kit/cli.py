@@ -16,17 +16,24 @@ import logging
 import pkgutil
 import sys
 import traceback
-from typing import Sequence
+from typing import NoReturn, Sequence
 
 from . import __version__
 from .errors import GenartError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (``genart: error: ...``) with a pointer to ``--help``."""
+
+    def error(self, message: str) -> "NoReturn":  # type: ignore[override]
+        self.exit(2, f"genart: error: {message} (see `{self.prog} --help`)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, with every sub-command found in :mod:`genart_kit.commands`."""
     from . import commands
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="genart",
         description="Generative art with neural networks: models, latent animations, GIF export.",
         epilog="Run `genart COMMAND --help` for a command's options. Docs: README.md.",

@@ -96,7 +96,7 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _env_list(value: str) -> list[str]:
-    return [part.strip() for part in value.split(",") if part.strip()]
+    return [part for part in value.replace(",", " ").split() if part]
 
 
 class PluginManager:
@@ -159,7 +159,8 @@ class PluginManager:
     def _load_folder(self, folder: Path) -> None:
         if not folder.is_dir():
             info = PluginInfo(name=str(folder), source=str(folder))
-            info.fail(f"plugins folder '{folder}' does not exist; create it or fix --plugins-dir / {ENV_DIRS}")
+            what = "is a file, not a folder" if folder.exists() else "does not exist"
+            info.fail(f"plugins folder '{folder}' {what}; give a folder of *.py plugin files to --plugins-dir / {ENV_DIRS}")
             self.infos[str(folder)] = info
             return
         for path in sorted(folder.glob("*.py")):
@@ -203,7 +204,7 @@ class PluginManager:
         t0 = time.perf_counter()
         try:
             plugin = load()
-        except (Exception, SystemExit) as exc:  # a broken plugin must not take down the others
+        except BaseException as exc:  # noqa: BLE001 - even SystemExit/KeyboardInterrupt from a plugin stays local
             info.load_ms = (time.perf_counter() - t0) * 1000
             info.fail(f"failed to import: {_one_line(exc)}", traceback.format_exc())
             log.warning("plugin %s failed to import: %s", name, _one_line(exc))
@@ -255,7 +256,7 @@ class PluginManager:
             others = [p for n, p in self._plugins.items() if n != name]
             try:
                 self.pm.subset_hook_caller(hook_name, others)(**make_kwargs(name))
-            except Exception as exc:  # noqa: BLE001 - isolation is the point
+            except BaseException as exc:  # noqa: BLE001 - isolation is the point, sys.exit() included
                 self.infos[name].fail(f"hook {hook_name} raised {_one_line(exc)}", traceback.format_exc())
                 log.warning("plugin %s: hook %s raised %s", name, hook_name, _one_line(exc))
 

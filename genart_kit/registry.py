@@ -83,6 +83,8 @@ class Registry:
         self.plugins = manager if manager is not None else PluginManager()
         self._entries: dict[str, dict[str, Entry]] = {kind: {} for kind in KINDS}
         self._collisions: dict[tuple[str, str], list[str]] = {}
+        self._suffixes: dict[str, Entry] = {}
+        self._suffix_collisions: dict[str, str] = {}
         # Phase 1: call every hook of every plugin, staging what each registers.
         staged: dict[str, list[Entry]] = {}
         for kind, (hook, _) in KINDS.items():
@@ -103,13 +105,27 @@ class Registry:
                     f"plugin '{plugin}' registered {kind} '{name}' with loader {loader!r}; "
                     "pass 'package.module:attribute' or a callable."
                 )
-            entry = Entry(name=name, kind=kind, plugin=plugin, loader=loader, description=description, meta=dict(meta))
+            if kind == "exporter":
+                meta["suffixes"] = _check_suffixes(plugin, name, meta.get("suffixes", ()))
+            entry = Entry(name=name, kind=kind, plugin=plugin, loader=loader, description=str(description), meta=dict(meta))
             staged.setdefault(plugin, []).append(entry)
             return entry
 
         return register
 
     def _add(self, entry: Entry) -> None:
+        if entry.kind == "exporter":
+            for suffix in entry.meta["suffixes"]:
+                owner = self._suffixes.setdefault(suffix, entry)
+                if owner.plugin != entry.plugin:
+                    shown = suffix or "(no suffix)"
+                    reason = (
+                        f"exporters '{owner.name}' (plugin '{owner.plugin}') and '{entry.name}' (plugin '{entry.plugin}') "
+                        f"both claim the file suffix '{shown}'; uninstall or disable one (GENART_LOAD_PLUGINS)"
+                    )
+                    self._suffix_collisions[suffix] = reason
+                    self.plugins.infos[owner.plugin].fail(reason)
+                    self.plugins.infos[entry.plugin].fail(reason)
         kind, name, table = entry.kind, entry.name, self._entries[entry.kind]
         key = (kind, name)
         if key in self._collisions:
@@ -184,6 +200,8 @@ class Registry:
             UnknownNameError: no exporter handles that suffix (the message lists the supported ones).
         """
         suffix = suffix.lower()
+        if suffix in self._suffix_collisions:
+            raise PluginError(self._suffix_collisions[suffix] + ".")
         supported: list[str] = []
         for entry in self.entries("exporter"):
             suffixes = [s.lower() for s in entry.meta.get("suffixes", ())]
@@ -195,6 +213,23 @@ class Registry:
     def collisions(self) -> dict[tuple[str, str], list[str]]:
         """``(kind, name) -> [plugin, plugin, ...]`` for every name registered more than once."""
         return dict(self._collisions)
+
+
+def _check_suffixes(plugin: str, name: str, suffixes: Any) -> tuple[str, ...]:
+    """Validate an exporter's ``suffixes`` meta: strings like ``".gif"`` (or ``""`` for folders)."""
+    if isinstance(suffixes, str):
+        suffixes = (suffixes,)
+    try:
+        items = tuple(suffixes)
+    except TypeError:
+        items = (suffixes,)
+    bad = [s for s in items if not isinstance(s, str) or (s and (not s.startswith(".") or len(s) < 2 or "/" in s))]
+    if bad:
+        raise InvalidInputError(
+            f"plugin '{plugin}' registered exporter '{name}' with invalid suffixes {bad!r}; "
+            "pass strings such as '.gif' ('' for a folder output)."
+        )
+    return tuple(s.lower() for s in items)
 
 
 _lock = threading.Lock()

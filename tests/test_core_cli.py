@@ -82,3 +82,12 @@ def test_strict_exits_non_zero_with_a_broken_plugin(tmp_path):
     assert "Traceback" not in strict.stderr
     debug = run_genart(["--debug", "--plugins-dir", str(tmp_path), "plugins"])
     assert "Traceback (most recent call last)" in debug.stdout
+
+
+def test_usage_errors_are_one_line():
+    proc = run_genart(["list", "modles"])
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "genart: error: argument KIND: invalid choice: 'modles' (choose from 'models', 'ops', 'renderers', "
+        "'exporters', 'conditioners', 'datasets') (see `genart list --help`)"
+    ]

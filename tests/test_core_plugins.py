@@ -221,3 +221,48 @@ def test_in_process_manager_isolates_and_lists(site, monkeypatch):
     assert {"broken_import", "raising", "misspelt", "badargs"} <= problems
     with pytest.raises(LookupError):
         reg.get("kind-that-is-not", "x")
+
+
+@pytest.mark.parametrize(
+    "source, reason",
+    [
+        ("raise KeyboardInterrupt\n", "failed to import: KeyboardInterrupt"),
+        ("raise BaseException('boom')\n", "failed to import: BaseException: boom"),
+        ("import sys\nsys.exit(3)\n", "failed to import: SystemExit: 3"),
+        (
+            "import sys\nfrom genart_kit import hookimpl\n@hookimpl\ndef register_models(register):\n    sys.exit(5)\n",
+            "hook register_models raised SystemExit: 5",
+        ),
+        (
+            "from genart_kit import hookimpl\n@hookimpl\ndef register_renderers(register):\n    raise KeyboardInterrupt\n",
+            "hook register_renderers raised KeyboardInterrupt",
+        ),
+    ],
+)
+def test_plugins_that_exit_or_interrupt_stay_isolated(tmp_path, source, reason):
+    (tmp_path / "rude.py").write_text(source)
+    plugins = _plugins_json(run_genart(["--plugins-dir", str(tmp_path), "plugins", "--json"]))
+    assert plugins["rude"]["status"] == "error" and reason in plugins["rude"]["error"]
+    listing = run_genart(["--plugins-dir", str(tmp_path), "list", "exporters"])
+    assert listing.returncode == 0 and "gif" in listing.stdout
+
+
+def test_exporter_suffixes_are_validated_and_collisions_reported(tmp_path):
+    (tmp_path / "badsuffix.py").write_text(
+        "from genart_kit import hookimpl\n@hookimpl\ndef register_exporters(register):\n"
+        "    register('badsuf', 'builtins:print', suffixes=[5])\n"
+    )
+    (tmp_path / "aaa.py").write_text(
+        "from genart_kit import hookimpl\n@hookimpl\ndef register_exporters(register):\n"
+        "    register('hijack', 'builtins:print', suffixes=('.GIF',))\n"
+    )
+    plugins = _plugins_json(run_genart(["--plugins-dir", str(tmp_path), "plugins", "--json"]))
+    assert "invalid suffixes [5]" in plugins["badsuffix"]["error"]
+    for name in ("aaa", "exporters"):
+        assert "both claim the file suffix '.gif'" in plugins[name]["error"], plugins[name]
+    listing = run_genart(["--plugins-dir", str(tmp_path), "list", "exporters"])
+    assert listing.returncode == 0
+    proc = _python(
+        "from genart_kit import registry as r; r.configure([" + repr(str(tmp_path)) + "]); r.find_exporter('.gif')"
+    )
+    assert "PluginError: exporters 'gif' (plugin 'exporters') and 'hijack' (plugin 'aaa') both claim" in proc.stderr
