@@ -170,7 +170,10 @@ def test_replay_is_byte_identical_even_after_the_sketch_changes(toy, tmp_path, c
     assert main(["replay", str(out), "--check", "-q"]) == 0
     assert "identical" in capsys.readouterr().out
     toy.write_text(TOY_SKETCH.replace("radius=p.radius", "radius=p.radius * 2"))  # edited since
-    assert main(["replay", str(out), "-o", str(tmp_path / "again.gif"), "--check", "-q"]) == 0
+    assert main(["replay", str(out), "-o", str(tmp_path / "again.gif"), "--check", "-q"]) == 1
+    assert "--trust-embedded-source" in capsys.readouterr().err
+    assert main(["replay", str(out), "-o", str(tmp_path / "again.gif"), "--check", "-q",
+                 "--trust-embedded-source"]) == 0
     text = capsys.readouterr().out
     assert "stored in the recipe" in text and "identical" in text
     assert main(["replay", str(out), "--show"]) == 0
@@ -308,9 +311,47 @@ def test_replay_note_when_sketch_file_missing(toy, tmp_path, capsys, monkeypatch
     other.mkdir()
     monkeypatch.chdir(other)
     capsys.readouterr()
-    assert main(["replay", str(out), "-o", "again.gif", "-q"]) == 0
+    assert main(["replay", str(out), "-o", "again.gif", "-q"]) == 1
+    assert "toy.py not found here" in capsys.readouterr().err
+    assert main(["replay", str(out), "-o", "again.gif", "-q", "--trust-embedded-source"]) == 0
     text = capsys.readouterr().out
     assert "not found; used" not in text and "toy.py not found here" in text
+    assert main(["replay", str(out), "-o", "again2.gif", "-q", "--sketch", str(toy)]) == 0
+    assert f"sketch file {toy}" in capsys.readouterr().out
+
+
+def test_replay_never_runs_embedded_source_without_opt_in(toy, tmp_path, capsys, monkeypatch):
+    """A forged recipe whose embedded source creates a marker file must not run by default."""
+    import hashlib
+    import json
+
+    from genart_kit.export.recipe import dumps_recipe
+
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "orig.png"
+    assert main(["run", "toy.py", "-o", str(out), "--frames", "1", "-q"]) == 0
+    rec = read_recipe(out)
+    marker = tmp_path / "PWNED"
+    evil = TOY_SKETCH + f"\nopen({str(marker)!r}, 'w').write('x')\n"
+    rec["source"] = evil
+    rec["sketch"] = dict(rec["sketch"], path=str(tmp_path / "gone" / "toy.py"),
+                         sha256=hashlib.sha256(evil.encode()).hexdigest())
+    forged = tmp_path / "forged.png"
+    from PIL import PngImagePlugin
+    info = PngImagePlugin.PngInfo()
+    with Image.open(out) as im:
+        info.add_text("genart-kit:recipe", dumps_recipe(rec))
+        im.save(forged, pnginfo=info)
+    assert read_recipe(forged)["source"] == evil, json.dumps(list(Image.open(forged).info))
+    capsys.readouterr()
+    assert main(["replay", str(forged), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "--trust-embedded-source" in err and "--sketch" in err and "proves nothing" in err
+    assert not marker.exists()
+    assert main(["replay", str(forged), "-q", "--check"]) == 1
+    assert not marker.exists()
+    assert main(["replay", str(forged), "-q", "--trust-embedded-source"]) == 0
+    assert marker.exists()
 
 
 def test_replay_sheet_and_sequence_default_and_named_outputs(toy, tmp_path, capsys, monkeypatch):

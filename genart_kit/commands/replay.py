@@ -21,25 +21,37 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "replay",
         help="re-render an animation from the recipe embedded in it",
         description="Read the recipe (sketch, parameters, seed, frames, fps, size) that `genart run` embeds in "
-        "every export and render it again. The sketch file is used if it is unchanged; otherwise the copy of "
-        "its source stored in the recipe. Same recipe and versions give a byte-identical file.",
+        "every export and render it again. Only a sketch file on disk is run: the path in the recipe, or the "
+        "one given with --sketch. The copy of the sketch source stored in the recipe is code from the file, "
+        "not from you: it runs only with --trust-embedded-source. Same recipe and versions give a "
+        "byte-identical file.",
     )
     p.add_argument("file", metavar="FILE", help="an animation written by genart (GIF, WebP, PNG, ...)")
     p.add_argument("-o", "--output", metavar="OUT", help="output file (default: FILE with '.replay' before the suffix)")
     p.add_argument("--show", action="store_true", help="print the recipe and exit")
     p.add_argument("--check", action="store_true", help="after rendering, compare with FILE byte for byte (exit 1 if they differ)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--sketch", metavar="PATH", help="the sketch file to run (default: the path in the recipe)")
+    p.add_argument("--trust-embedded-source", action="store_true",
+                   help="run the sketch source stored in the recipe when the sketch file is missing or changed "
+                        "(it is arbitrary Python from FILE: only for files you trust)")
     p.set_defaults(handler=handle)
 
 
-def sketch_from_recipe(recipe: dict[str, Any]) -> tuple[Any, str]:
-    """Load the sketch a recipe names: the file if its hash matches, else the embedded source.
+def sketch_from_recipe(recipe: dict[str, Any], *, sketch_path: str | os.PathLike[str] | None = None,
+                       trust_embedded_source: bool = False) -> tuple[Any, str]:
+    """Load the sketch a recipe names.
+
+    Only a sketch file that exists on disk is run by default: *sketch_path* if given, else the path in the
+    recipe. The source embedded in the recipe is arbitrary code that travels with the file (its sha256 sits
+    in the same recipe, so it proves nothing); it is run only with *trust_embedded_source*.
 
     Returns:
         ``(sketch, where)`` where *where* says which was used.
 
     Raises:
-        ExportError: the recipe names no sketch or carries neither a matching file nor the source.
+        ExportError: the recipe names no sketch, or the sketch file is missing/changed and the embedded
+            source was not trusted (or is absent).
     """
     from ..errors import ExportError
     from ..sketch import load_sketch
@@ -53,17 +65,37 @@ def sketch_from_recipe(recipe: dict[str, Any]) -> tuple[Any, str]:
                           "with `genart run SKETCH.py` (see sketches/ for examples).")
     path = Path(str(info.get("path", f"{info['name']}.py")))
     want = info.get("sha256")
+    want = want if isinstance(want, str) else None
+    if sketch_path is not None:
+        given = Path(sketch_path)
+        if given.is_dir():
+            raise ExportError(f"--sketch {given} is a folder; expected a .py sketch file.")
+        if not given.is_file():
+            raise ExportError(f"--sketch {given} not found.")
+        text = given.read_text(encoding="utf-8", errors="replace")
+        note = "" if want is None or hashlib.sha256(text.encode("utf-8")).hexdigest() == want \
+            else " (it differs from the recorded sketch, so the output may differ)"
+        return load_sketch(given), f"sketch file {given}{note}"
+    changed = False
     if path.is_file():
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8", errors="replace")
         if want is None or hashlib.sha256(text.encode("utf-8")).hexdigest() == want:
             return load_sketch(path), f"sketch file {path}"
+        changed = True
+    state = f"{path} changed since the render" if changed else f"{path} not found here"
     source = recipe.get("source")
+    if not trust_embedded_source:
+        hint = (" The file carries a copy of the sketch source, but it is not run by default: it is code that came "
+                "with the file (its hash is stored in the same file, so it proves nothing), so a downloaded file "
+                "could run anything. Pass --trust-embedded-source to run it only if you trust where the file came "
+                "from.") if isinstance(source, str) else " The recipe carries no copy of its source either."
+        raise ExportError(f"sketch {state}; replay runs only a sketch file on disk: give it with --sketch PATH"
+                          + (" (or restore the original)" if changed else "") + "." + hint)
     if isinstance(source, str):
         if want is not None and hashlib.sha256(source.encode("utf-8")).hexdigest() != want:
             raise ExportError("the recipe's embedded sketch source does not match its hash; the file was altered.")
-        note = f"{path} changed since the render" if path.is_file() else f"{path} not found here"
-        return load_sketch(path, source=source), f"the sketch source stored in the recipe; {note}"
-    raise ExportError(f"sketch {path} is missing or changed and the recipe carries no copy of its source.")
+        return load_sketch(path, source=source), f"the sketch source stored in the recipe (trusted); {state}"
+    raise ExportError(f"sketch {state} and the recipe carries no copy of its source; give the sketch with --sketch PATH.")
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -84,7 +116,8 @@ def handle(args: argparse.Namespace) -> int:
         shown = {k: v for k, v in recipe.items() if k != "source"}
         print(json.dumps(shown, indent=2, sort_keys=True))
         return 0
-    sketch, where = sketch_from_recipe(recipe)
+    sketch, where = sketch_from_recipe(recipe, sketch_path=getattr(args, "sketch", None),
+                                       trust_embedded_source=getattr(args, "trust_embedded_source", False))
     if "seeds" in recipe:
         raise ExportError("this file is a --seeds contact sheet; replay one seed with genart run --seed N instead.")
     kind, src, names = _layout(src)
