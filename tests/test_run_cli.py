@@ -416,3 +416,44 @@ def test_seed_sweep_thumb_and_one_model_load(tmp_path, capsys, monkeypatch):
     assert len(calls) == 1
     w, h = gif_frames(out)[1]
     assert (w, h) == (2 * 32 + 3 * 2, 2 * 32 + 3 * 2)
+
+
+@pytest.mark.parametrize("name", ["d.gif", "d.png", "d.json", "seq"])
+def test_replay_refuses_output_equal_to_input_and_check_never_overwrites(toy, tmp_path, capsys, monkeypatch, name):
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "toy.py", "-o", name, "--frames", "2", "-q"]) == 0
+    before = {p.name: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and p.suffix != ".py"}
+    capsys.readouterr()
+    for o in (name, f"./{name}", str(tmp_path / name)):
+        assert main(["replay", name, "-o", o, "--check", "-q"]) == 1
+        assert "overwrite the input" in capsys.readouterr().err
+    if name == "d.json":
+        assert main(["replay", name, "-o", "d.png", "-q"]) == 1
+    if name == "seq":
+        assert main(["replay", "seq/frame_000000.png", "-o", "seq", "-q"]) == 1
+        assert main(["replay", name, "-o", "seq/inner", "-q"]) == 1
+    after = {p.name: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and p.suffix != ".py"}
+    assert after == before
+    # --check renders into a temp location, then moves the result to -o
+    other = "again" + Path(name).suffix
+    assert main(["replay", name, "-o", other, "--check", "-q"]) == 0
+    assert "identical" in capsys.readouterr().out
+    assert (tmp_path / other).exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_replay_versions_not_a_table(toy, tmp_path, capsys, monkeypatch):
+    from PIL import PngImagePlugin
+
+    from genart_kit.export.recipe import dumps_recipe
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "toy.py", "-o", "a.png", "--frames", "1", "-q"]) == 0
+    for bad in ("1.0", ["x"]):
+        rec = dict(read_recipe(tmp_path / "a.png"), versions=bad)
+        info = PngImagePlugin.PngInfo()
+        info.add_text("genart-kit:recipe", dumps_recipe(rec))
+        with Image.open(tmp_path / "a.png") as im:
+            im.save(tmp_path / "b.png", pnginfo=info)
+        assert main(["replay", "b.png", "-o", "c.png", "-q"]) == 0
+        assert "versions" in capsys.readouterr().err

@@ -122,6 +122,9 @@ def handle(args: argparse.Namespace) -> int:
         raise ExportError("this file is a --seeds contact sheet; replay one seed with genart run --seed N instead.")
     kind, src, names = _layout(src)
     versions = recipe.get("versions") or {}
+    if not isinstance(versions, dict):
+        print(f"note: the recipe's versions field is not a table ({type(versions).__name__}); ignoring it.", file=sys.stderr)
+        versions = {}
     from ..pipeline import versions as current_versions
 
     now = current_versions()
@@ -134,33 +137,114 @@ def handle(args: argparse.Namespace) -> int:
                          fps=recipe.get("fps"), size=recipe.get("size") if isinstance(recipe.get("size"), int) else None)
     bar = ProgressBar(sketch.name, enabled=not args.quiet)
     tmpdir: Path | None = None
+    keep = True
     try:
-        if args.output:
+        if args.output is not None:
+            if not str(args.output).strip():
+                raise ExportError("-o is empty; give an output name such as 'again.gif', or leave -o out.")
             out = Path(args.output)
             if kind == "sequence" and out.suffix:
                 raise ExportError(f"{src} is a PNG-sequence folder; give -o a folder name without a suffix (e.g. '{out.with_suffix('')}').")
-        elif args.check and kind != "file":
-            # render under the same name in a temp folder next to the source, compare, then drop it
-            tmpdir = Path(tempfile.mkdtemp(prefix=f".{src.stem}.replay-", dir=src.parent))
-            out = tmpdir / src.name
         elif kind == "sequence":
             out = src.with_name(f"{src.name}_replay")
         else:
             out = src.with_name(f"{src.stem}.replay{src.suffix}")
+        _refuse_overwriting_input(kind, src, out, names, Path(args.file))
+        if args.check:
+            # render under the output's name in a temp folder, compare, then move it into place (with -o) or drop it
+            keep = args.output is not None
+            parent = out.parent if keep else src.parent
+            if not parent.is_dir():
+                raise ExportError(f"cannot write '{out}': folder '{parent}' does not exist; create it first or choose another path.")
+            tmpdir = Path(tempfile.mkdtemp(prefix=f".{src.stem}.replay-", dir=parent if str(parent) else "."))
+            target = tmpdir / out.name
+        else:
+            target = out
         try:
-            path = clip.save(out, fps=clip.recipe["fps"], progress=bar)
+            path = Path(clip.save(target, fps=clip.recipe["fps"], progress=bar))
         finally:
             bar.close()
-        same = _same(kind, src, Path(path), names) if args.check else None
+        same = _same(kind, src, path, names) if args.check else None
+        if tmpdir is not None and keep:
+            path = _move_into_place(kind, path, out)
     finally:
         if tmpdir is not None:
             shutil.rmtree(tmpdir, ignore_errors=True)
+    tmpdir = tmpdir if not keep else None
     shown = f"{src} (re-rendered in a temp folder)" if tmpdir is not None else f"{path}"
     print(f"{shown}  (from {where}, {time.perf_counter() - t0:.2f} s)")
     if args.check:
         print("identical" if same else "differs")
         return 0 if same else 1
     return 0
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """True if *a* and *b* name the same file or folder (symlinks, ``..`` and hard links included)."""
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+        return a.resolve() == b.resolve()
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)
+
+
+def _refuse_overwriting_input(kind: str, src: Path, out: Path, names: list[str], given: Path) -> None:
+    """Raise ExportError if writing *out* would replace the input (or any file of it) before comparing."""
+    from ..errors import ExportError
+
+    inputs = [src, given]
+    outputs = [out]
+    if kind == "sheet":
+        inputs += [src.parent / n for n in names]
+        outputs += [out.with_suffix(".json"), out.with_suffix(".png")]
+    if kind == "sequence":
+        inputs += [p for p in [src] if p.is_dir()]
+    for o in outputs:
+        for i in inputs:
+            if _same_file(o, i) or (kind == "sequence" and _same_file(o.parent, i) and o != out):
+                raise ExportError(f"-o {out} would overwrite the input {given}; choose another output name "
+                                  f"(the default is '{given.stem}.replay{given.suffix}').")
+    if kind == "sequence":
+        # writing inside the input folder (or the input inside the output) would change the input too
+        try:
+            o, i = out.resolve(), src.resolve()
+        except OSError:
+            return
+        if i in o.parents or o in i.parents:
+            raise ExportError(f"-o {out} is inside (or contains) the input folder {src}; choose a folder next to it.")
+
+
+def _move_into_place(kind: str, path: Path, out: Path) -> Path:
+    """Move a ``--check`` render from its temp folder to *out* (both files of a sheet; a whole sequence folder)."""
+    from ..errors import ExportError
+    from ..export.atomic import remove_quietly
+
+    try:
+        if kind == "sequence":
+            if out.exists():
+                if not out.is_dir() or (any(out.iterdir()) and not (out / "frames.json").is_file()):
+                    raise ExportError(f"refusing to overwrite '{out}': it is not a folder written by genart-kit.")
+                old = out.with_name(f".{out.name}.old-replay")
+                remove_quietly(old)
+                os.replace(out, old)
+                os.replace(path, out)
+                remove_quietly(old)
+            else:
+                os.replace(path, out)
+            return out
+        if kind == "sheet":
+            js = path.with_suffix(".json")
+            import json
+
+            image = str(json.loads(js.read_text(encoding="utf-8")).get("meta", {}).get("image") or js.with_suffix(".png").name)
+            os.replace(path.parent / image, out.parent / image)
+            os.replace(js, out.with_suffix(".json"))
+            return out.with_suffix(".json") if out.suffix.lower() != ".png" else out
+        os.replace(path, out)
+        return out
+    except OSError as exc:
+        raise ExportError(f"cannot write '{out}': {exc.strerror or exc}.") from exc
 
 
 def _layout(src: Path) -> tuple[str, Path, list[str]]:
