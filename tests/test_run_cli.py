@@ -219,6 +219,30 @@ def test_ctrl_c_stops_cleanly_and_leaves_no_partial_file(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir() if p.name != "__pycache__") == ["slow.py"]
 
 
+@pytest.mark.parametrize("args,sig,code", [
+    (["run", "slow.py", "--frames", "100000", "--batch-size", "1", "-o", "out.png"], "SIGTERM", 143),
+    (["run", "slow.py", "--frames", "100000", "--batch-size", "1", "-o", "outseq"], "SIGTERM", 143),
+    (["run", "slow.py", "--frames", "100000", "--batch-size", "1", "-o", "out.gif"], "SIGHUP", 129),
+])
+def test_sigterm_and_sighup_clean_up_like_ctrl_c(tmp_path, args, sig, code):
+    if not hasattr(signal, sig):
+        pytest.skip(f"no {sig} here")
+    (tmp_path / "slow.py").write_text(SLOW_SKETCH)
+    proc = _genart(args, tmp_path)
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if any(p.name not in ("slow.py", "__pycache__") for p in tmp_path.iterdir()):
+            break
+        time.sleep(0.1)
+    time.sleep(1.0)
+    assert proc.poll() is None, proc.communicate()
+    proc.send_signal(getattr(signal, sig))
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == code, err
+    assert "terminated" in err and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "__pycache__") == ["slow.py"]
+
+
 def test_watch_rerenders_keeps_last_good_output_and_survives_errors(tmp_path):
     sketch = tmp_path / "w.py"
     sketch.write_text(TOY_SKETCH)

@@ -99,6 +99,13 @@ def sketch_from_recipe(recipe: dict[str, Any], *, sketch_path: str | os.PathLike
 
 
 def handle(args: argparse.Namespace) -> int:
+    """Re-render FILE (SIGTERM/SIGHUP clean up like Ctrl-C); see :func:`_handle`."""
+    from .run import with_stop_signals
+
+    return with_stop_signals(_handle)(args)
+
+
+def _handle(args: argparse.Namespace) -> int:
     """Re-render FILE from its recipe; print the new path (and the comparison with ``--check``)."""
     import json
 

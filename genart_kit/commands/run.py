@@ -193,6 +193,69 @@ def _save(clip: Any, out: Path, fps: float, args: argparse.Namespace, label: str
 
 
 # -------------------------------------------------------------------------------------------- handle
+class Terminated(KeyboardInterrupt):
+    """SIGTERM/SIGHUP turned into an interrupt, so the atomic-write cleanup runs as for Ctrl-C."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def stop_signals_as_interrupt() -> Any:
+    """While active (main thread only), SIGTERM and SIGHUP raise :class:`Terminated` like Ctrl-C does."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def raiser(signum: int, frame: Any) -> None:
+        raise Terminated(signum)
+
+    saved = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        sig = getattr(signal, name, None)
+        if sig is None:
+            continue
+        try:
+            saved[sig] = signal.signal(sig, raiser)
+        except (ValueError, OSError):  # pragma: no cover - not the main interpreter
+            pass
+    try:
+        yield
+    finally:
+        for sig, old in saved.items():
+            try:
+                signal.signal(sig, old)
+            except (ValueError, OSError):  # pragma: no cover
+                pass
+
+
+def with_stop_signals(fn: Any) -> Any:
+    """Wrap a command handler: SIGTERM/SIGHUP clean up like Ctrl-C and exit ``128 + signal``."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(args: argparse.Namespace) -> int:
+        import signal
+
+        try:
+            with stop_signals_as_interrupt():
+                return fn(args)
+        except Terminated as exc:
+            try:
+                name = signal.Signals(exc.signum).name
+            except ValueError:  # pragma: no cover
+                name = str(exc.signum)
+            print(f"genart: terminated ({name}); partial output removed", file=sys.stderr)
+            return 128 + exc.signum
+
+    return wrapper
+
+
+@with_stop_signals
 def handle(args: argparse.Namespace) -> int:
     """Render (or watch, or sweep) the sketch; prints the written path(s)."""
     from ..errors import InvalidInputError
@@ -334,6 +397,8 @@ def _watch(args: argparse.Namespace) -> int:
     print(f"watching {path} (and its local modules); Ctrl-C to stop", file=sys.stderr, flush=True)
     try:
         watcher.run()
+    except Terminated:
+        raise
     except KeyboardInterrupt:
         print("stopped watching", file=sys.stderr)
     return 0
