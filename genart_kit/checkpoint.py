@@ -267,6 +267,12 @@ def load_state_into(model: torch.nn.Module, tensors: dict[str, torch.Tensor], *,
                 f"checkpoint '{path}' does not match architecture '{arch}': weight '{k}' has shape {list(v.shape)}, "
                 f"the model expects {list(own[k].shape)}. Pass the architecture options the checkpoint was trained with."
             )
+    for k, v in state.items():
+        if v.is_floating_point() and not bool(torch.isfinite(v).all()):
+            raise CheckpointError(
+                f"checkpoint '{path}' has non-finite values (NaN/inf) in weight '{k}'; the training run diverged or the "
+                "file is damaged: use an earlier checkpoint or retrain (lower --lr)."
+            )
     model.load_state_dict({k: v.to(own[k].dtype) for k, v in state.items()}, strict=True)
 
 
@@ -280,12 +286,23 @@ def resolve_device(device: Any = None) -> torch.device:
 
     if device is None:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise InvalidInputError(f"unknown device {device!r}; use 'cpu', 'cuda' or 'cuda:N'.") from exc
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise InvalidInputError(f"device {device!r} asked for but CUDA is not available here; use --device cpu.")
+    n_cuda = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    available = ["cpu"] + (["cuda"] + [f"cuda:{i}" for i in range(n_cuda)] if n_cuda else [])
+    hint = f"available here: {', '.join(available)}."
+    if isinstance(device, torch.device):
+        dev = device
+    else:
+        try:
+            dev = torch.device(str(device))
+        except (RuntimeError, TypeError, ValueError) as exc:
+            raise InvalidInputError(f"unknown device {device!r}; use --device cpu, cuda or cuda:N ({hint})") from exc
+    if dev.type not in ("cpu", "cuda"):
+        raise InvalidInputError(f"device {str(device)!r} is not supported by genart-kit; use --device cpu, cuda or cuda:N ({hint})")
+    if dev.type == "cuda":
+        if not n_cuda:
+            raise InvalidInputError(f"device {str(device)!r} asked for but CUDA is not available here; use --device cpu ({hint})")
+        if dev.index is not None and dev.index >= n_cuda:
+            raise InvalidInputError(f"device {str(device)!r} does not exist: this machine has {n_cuda} CUDA device(s) ({hint})")
     return dev
 
 

@@ -116,3 +116,50 @@ def test_shipped_models_sample_reproducibly(tmp_path: Path, name: str) -> None:
     arr = np.load(a)
     assert arr.shape == (16, 28, 28) and arr.dtype == np.uint8
     assert 5 < arr.mean() < 90  # digits on a dark background
+
+
+# ------------------------------------------------------------------ QA: bad input gets a clear error
+@pytest.mark.parametrize("argv, needle", [
+    (["vae-mnist", "-n", "100000000", "-o", "a.png"], "too large"),
+    (["vae-mnist", "-n", "5000", "-o", "a.png"], "use .npy"),
+    (["vae-mnist", "-n", "4", "--nrow", "-3", "-o", "a.png"], "--nrow"),
+    (["vae-mnist", "-n", "4", "--nrow", "0", "-o", "a.png"], "--nrow"),
+    (["vae-mnist", "-n", "4", "--device", "meta", "-o", "a.png"], "available here"),
+    (["vae-mnist", "-n", "4", "--device", "mps", "-o", "a.png"], "available here"),
+    (["vae-mnist", "-n", "4", "--device", "garbage!", "-o", "a.png"], "available here"),
+    (["vae-mnist", "-n", "4", "--device", "cuda:99", "-o", "a.png"], "cuda"),
+    (["vae", "-n", "4", "-o", "a.png"], "--checkpoint"),
+])
+def test_sample_bad_input_is_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], needle: str,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["sample", *argv]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("genart: error:") and needle in err and "Traceback" not in err
+    assert not list(tmp_path.iterdir())
+
+
+def test_sample_npy_is_written_in_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from genart_kit.commands import sample
+
+    monkeypatch.setattr(sample, "CHUNK", 3)
+    assert main(["sample", "vae-mnist", "-n", "7", "--seed", "1", "-o", str(tmp_path / "a.npy")]) == 0
+    monkeypatch.setattr(sample, "CHUNK", 1024)
+    assert main(["sample", "vae-mnist", "-n", "7", "--seed", "1", "-o", str(tmp_path / "b.npy")]) == 0
+    a = np.load(tmp_path / "a.npy")
+    assert a.shape == (7, 28, 28) and a.dtype == np.uint8
+    assert (tmp_path / "a.npy").read_bytes() == (tmp_path / "b.npy").read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.npy", "b.npy"]
+
+
+def test_sample_nan_weights_is_an_error(tmp_path: Path, tiny_checkpoints: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    from genart_kit.checkpoint import load_checkpoint, save_checkpoint
+
+    tensors, config = load_checkpoint(tiny_checkpoints["vae"])
+    name = sorted(tensors)[0]
+    tensors[name] = torch.full_like(tensors[name], float("nan"))
+    bad = save_checkpoint(tmp_path / "nan.safetensors", tensors, config)
+    assert main(["sample", "vae", "--checkpoint", str(bad), "-n", "4", "-o", str(tmp_path / "x.png")]) == 1
+    err = capsys.readouterr().err
+    assert "non-finite" in err and name in err
+    assert not (tmp_path / "x.png").exists()

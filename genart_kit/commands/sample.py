@@ -90,32 +90,123 @@ def write_samples(frames: Any, out: str | Path, nrow: int | None = None) -> Path
         raise ExportError(f"cannot write '{out}' ({exc.strerror or exc}); pick a writable path.") from exc
 
 
+MAX_GRID = 4096  # images in one PNG grid
+MAX_N = 10_000_000  # samples per call (latents are drawn at once)
+CHUNK = 1024  # images decoded and converted at a time: bounded memory for large N
+
+
+def _write_npy_chunks(out: Path, n: int, shape: tuple[int, ...], chunks: Any) -> Path:
+    """Write uint8 chunks to a ``.npy`` array ``[n, *shape]`` incrementally (memory-mapped temporary file in the
+    target folder, renamed when complete): memory stays bounded by one chunk, and an interrupted or failed write
+    leaves no file under the final name."""
+    import os
+    import tempfile
+
+    import numpy as np
+    from numpy.lib.format import open_memmap
+
+    from ..errors import ExportError
+
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise ExportError(f"cannot write '{out}' ({exc.strerror or exc}); pick a writable path.") from exc
+    try:
+        mm = open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(n, *shape))
+        i = 0
+        for part in chunks:
+            mm[i:i + len(part)] = part
+            i += len(part)
+        mm.flush()
+        del mm
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, out)
+    except OSError as exc:
+        raise ExportError(f"cannot write '{out}' ({exc.strerror or exc}); free disk space or pick another path.") from exc
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return out
+
+
 def handle(args: argparse.Namespace) -> int:
     """Load the model, decode ``args.num`` latents (seed ``args.seed``) and write ``args.out``."""
-    import torch
+    import shutil
 
-    from ..errors import InvalidInputError
+    from ..checkpoint import resolve_device
+    from ..errors import ExportError, InvalidInputError
     from ..registry import get_registry
 
+    out = Path(args.out)
+    suffix = out.suffix.lower()
+    if suffix not in (".png", ".npy"):
+        raise ExportError(f"cannot write '{out}': genart sample writes .png (grid) or .npy (uint8 array); change the suffix.")
     if args.num < 1:
         raise InvalidInputError(f"-n must be >= 1, got {args.num}.")
-    model = get_registry().load("model", args.model, checkpoint=args.checkpoint, device=args.device)
-    z = model.sample_latents(args.num, seed=args.seed, truncation=args.truncation)
+    if args.num > MAX_N:
+        raise InvalidInputError(f"-n {args.num} is too large (at most {MAX_N} per call); run several calls with different --seed.")
+    if suffix == ".png" and args.num > MAX_GRID:
+        raise InvalidInputError(f"-n {args.num} is too many images for one PNG grid (at most {MAX_GRID}); use .npy for large N (-o samples.npy).")
+    if args.nrow is not None and args.nrow < 1:
+        raise InvalidInputError(f"--nrow must be >= 1, got {args.nrow}.")
+    resolve_device(args.device)  # clear error for unknown/unavailable devices before anything is loaded
+    registry = get_registry()
+    entry = registry.get("model", args.model)
+    if args.checkpoint is None and entry.meta.get("pretrained") is False:
+        pretrained = [e.name for e in registry.entries("model") if e.meta.get("pretrained")]
+        raise InvalidInputError(
+            f"'{args.model}' is an architecture without weights (sampling it would give noise); pass --checkpoint PATH "
+            f"(a model.safetensors from genart train) or use a pretrained model: {', '.join(pretrained) or 'none installed'}."
+        )
+    import torch
+
+    model = registry.load("model", args.model, checkpoint=args.checkpoint, device=args.device)
     if model.num_classes is not None:
-        cond = args.label if args.label is not None else torch.arange(args.num) % model.num_classes
+        pass
     elif model.conditional:
         raise InvalidInputError(f"model '{args.model}' needs a conditioning vector; sample it from Python (model.decode(z, vectors)).")
-    else:
-        if args.label is not None:
-            raise InvalidInputError(f"model '{args.model}' is not conditional; drop --label (conditional models: cgan-mnist, cvae-mnist).")
-        cond = None
-    import numpy as np
+    elif args.label is not None:
+        raise InvalidInputError(f"model '{args.model}' is not conditional; drop --label (conditional models: cgan-mnist, cvae-mnist).")
+    shape = tuple(model.image_shape)
+    per_image = shape[1] * shape[2] * (shape[0] if shape[0] != 1 else 1)
+    if suffix == ".npy":
+        need = args.num * per_image
+        try:
+            free = shutil.disk_usage(out.parent if str(out.parent) else ".").free
+        except OSError:
+            free = None
+        if free is not None and need > free:
+            raise ExportError(f"'{out}' needs {need / 1e9:.1f} GB but only {free / 1e9:.1f} GB is free there; lower -n or pick another folder.")
+    z = model.sample_latents(args.num, seed=args.seed, truncation=args.truncation)
 
-    if isinstance(cond, torch.Tensor):
-        cond = cond.to(model.device)
-    chunk = 1024  # bounded memory for large N
-    parts = [to_uint8(model.decode(z[i:i + chunk], cond if not isinstance(cond, torch.Tensor) else cond[i:i + chunk]))
-             for i in range(0, args.num, chunk)]
-    path = write_samples(np.concatenate(parts), args.out, nrow=args.nrow)
+    def chunks():
+        for i in range(0, args.num, CHUNK):
+            zi = z[i:i + CHUNK]
+            if model.num_classes is not None:
+                ci = args.label if args.label is not None else (torch.arange(i, i + len(zi)) % model.num_classes).to(model.device)
+            else:
+                ci = None
+            with torch.no_grad():
+                frames = model.decode(zi, ci)
+            if not bool(torch.isfinite(frames).all()):
+                from ..errors import CheckpointError
+
+                raise CheckpointError(
+                    f"model '{args.model}' decoded non-finite values (NaN/inf); its weights are broken "
+                    "(a diverged training run?): use another --checkpoint or retrain."
+                )
+            yield to_uint8(frames)
+
+    img_shape = shape[1:] if shape[0] == 1 else (shape[1], shape[2], shape[0])
+    if suffix == ".npy":
+        path = _write_npy_chunks(out, args.num, img_shape, chunks())
+    else:
+        import numpy as np
+
+        path = write_samples(np.concatenate(list(chunks())), out, nrow=args.nrow)
     print(f"wrote {path} ({args.num} x {'x'.join(map(str, model.image_shape))})")
     return 0
