@@ -430,8 +430,12 @@ class Sketch:
             result = _call(self.function, kwargs)
         except GenartError:
             raise
-        except Exception as exc:  # noqa: BLE001 - the user's code: report it with its sketch-level traceback
-            raise SketchError(f"sketch '{self.name}' raised {type(exc).__name__}: {exc}{_where(exc, self.path)}",
+        except BaseException as exc:  # noqa: BLE001 - the user's code (SystemExit too): report it as a sketch error
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            what = (f"raised SystemExit: sketch called sys.exit({exc.code!r})" if isinstance(exc, SystemExit)
+                    else f"raised {type(exc).__name__}: {exc}")
+            raise SketchError(f"sketch '{self.name}' {what}{_where(exc, self.path)}",
                               _sketch_traceback(exc, map(str, self.files))) from exc
         clip = _as_clip(result, self.name)
         clip.recipe = {
@@ -535,7 +539,8 @@ def load_sketch(path: str | os.PathLike[str], *, source: str | None = None) -> S
         if isinstance(exc, KeyboardInterrupt):
             raise
         text_of = exc.msg if isinstance(exc, SyntaxError) and exc.msg else exc  # str(SyntaxError) repeats the line
-        raise SketchError(f"sketch '{p.name}' failed to load: {type(exc).__name__}: {text_of}{_where(exc, p)}",
+        what = f"SystemExit: sketch called sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else f"{type(exc).__name__}: {text_of}"
+        raise SketchError(f"sketch '{p.name}' failed to load: {what}{_where(exc, p)}",
                           _sketch_traceback(exc, [str(p)])) from exc
     fn = getattr(module, "sketch", None)
     if not callable(fn):
@@ -669,7 +674,7 @@ class Watcher:
             self.on_clip(clip, sketch)
         except KeyboardInterrupt:
             raise
-        except Exception as exc:  # noqa: BLE001 - keep watching; report and keep the last good clip
+        except BaseException as exc:  # noqa: BLE001 - keep watching (SystemExit from user code too); report it
             self.last_error = exc
             try:
                 self.on_error(exc)

@@ -8,6 +8,8 @@ import threading
 import time
 from pathlib import Path
 
+import re
+
 import pytest
 import torch
 
@@ -262,3 +264,38 @@ def test_syntax_error_is_reported_once_without_toolkit_frames(tmp_path):
     assert msg.count("line ") == 1, msg
     assert "genart_kit" not in details and "sketch.py" not in details.replace(str(path), "")
     assert "broken.py" in details and "SyntaxError" in details
+
+
+def _exit_sketch(tmp_path, body, where="sketch"):
+    code = "import sys\n"
+    if where == "load":
+        code += body + "\n"
+    code += "def sketch(p, seed, frames, size):\n    " + (body if where == "sketch" else "pass") + "\n"
+    path = tmp_path / "ex.py"
+    path.write_text(code)
+    return path
+
+
+@pytest.mark.parametrize("body,text", [("sys.exit(0)", "called sys.exit(0)"), ("sys.exit(3)", "called sys.exit(3)"),
+                                       ("raise GeneratorExit('g')", "GeneratorExit")])
+def test_sys_exit_in_sketch_is_a_sketch_error(tmp_path, body, text):
+    from genart_kit.sketch import SketchError, load_sketch
+
+    with pytest.raises(SketchError, match=re.escape(text)):
+        load_sketch(_exit_sketch(tmp_path, body)).render({}, seed=0, frames=2, size=8)
+    with pytest.raises(SketchError, match=re.escape(text)):
+        load_sketch(_exit_sketch(tmp_path, body, where="load"))
+
+
+def test_run_reports_sys_exit_and_watcher_keeps_going(tmp_path, capsys):
+    from genart_kit.cli import main
+    from genart_kit.sketch import Watcher
+
+    path = _exit_sketch(tmp_path, "sys.exit(0)")
+    assert main(["run", str(path), "-o", str(tmp_path / "x.gif"), "-q"]) == 1
+    assert "called sys.exit(0)" in capsys.readouterr().err
+    assert not (tmp_path / "x.gif").exists()
+    errors = []
+    w = Watcher(path, lambda clip, sk: None, errors.append, frames=2, size=8)
+    assert w.run_once() is None
+    assert errors and "sys.exit(0)" in str(errors[0])
