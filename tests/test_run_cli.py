@@ -481,3 +481,10 @@ def test_replay_versions_not_a_table(toy, tmp_path, capsys, monkeypatch):
             im.save(tmp_path / "b.png", pnginfo=info)
         assert main(["replay", "b.png", "-o", "c.png", "-q"]) == 0
         assert "versions" in capsys.readouterr().err
+
+
+def test_empty_output_name_is_an_error(toy, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "toy.py", "-o", "", "-q"]) == 1
+    assert "-o is empty" in capsys.readouterr().err
+    assert not (tmp_path / "toy.gif").exists()

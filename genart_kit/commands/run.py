@@ -270,6 +270,8 @@ def handle(args: argparse.Namespace) -> int:
         raise InvalidInputError("give a sketch file, e.g. genart run sketches/latent_walk.py")
     if args.batch_size < 1:
         raise InvalidInputError(f"--batch-size must be >= 1, got {args.batch_size}.")
+    if args.output is not None and not str(args.output).strip():
+        raise InvalidInputError("-o is empty; give an output name such as 'out.gif', or leave -o out for the default.")
     check_run_options(**_render_options(args))
     _export_options(args)  # fail fast on a malformed -x
     if args.watch and args.seeds:
