@@ -181,6 +181,18 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], d
             except json.JSONDecodeError as exc:
                 raise CheckpointError(f"checkpoint '{path}' has a corrupt config (metadata '{META_KEY}' is not JSON: {exc}).") from exc
         return strip_wrapper_prefixes(tensors), config
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except OSError as exc:
+        raise CheckpointError(f"cannot read checkpoint '{path}' ({exc.strerror or exc}); check the path and its permissions.") from exc
+    if not head:
+        raise CheckpointError(f"checkpoint '{path}' is empty (0 bytes); the write was interrupted or the wrong file was given: "
+                              "pass a .safetensors file written by genart train.")
+    if not (head.startswith(b"PK\x03\x04") or head[:1] == b"\x80"):  # torch.save zip / legacy pickle
+        what = "truncated" if len(head) < 9 else "not a safetensors file nor a torch checkpoint"
+        raise CheckpointError(f"checkpoint '{path}' is {what} ({len(head)}+ bytes starting {head[:8]!r}); "
+                              "pass a .safetensors file written by genart train, or re-download / re-save it.")
     return _load_pickle_weights_only(path), {}
 
 
@@ -192,7 +204,18 @@ def _load_pickle_weights_only(path: Path) -> dict[str, torch.Tensor]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # protocol warnings of the weights-only unpickler
             obj = torch.load(str(path), map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, AttributeError, TypeError, ValueError, EOFError) as exc:
+    except (EOFError, RuntimeError) as exc:
+        if isinstance(exc, RuntimeError) and "weights_only" in str(exc).lower():
+            raise CheckpointError(
+                f"refusing to load '{path}': it is a pickle that would run code from the file when loaded "
+                f"(torch.load(weights_only=True) failed: {str(exc).splitlines()[0]}). Only load checkpoints you trust: "
+                "re-save the weights as safetensors or retrain with genart train."
+            ) from exc
+        raise CheckpointError(
+            f"checkpoint '{path}' is a truncated or corrupt torch file ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}); "
+            "re-save or re-download it (a .safetensors file written by genart train is best)."
+        ) from exc
+    except (pickle.UnpicklingError, AttributeError, TypeError, ValueError) as exc:
         raise CheckpointError(
             f"refusing to load '{path}': it is a pickle that would run code from the file when loaded "
             f"(torch.load(weights_only=True) failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}). "
@@ -306,6 +329,79 @@ def resolve_device(device: Any = None) -> torch.device:
     return dev
 
 
+# sane ranges of the architecture hyper-parameters a checkpoint may record: key -> (kind, low, high)
+_CONFIG_RULES: dict[str, tuple[str, float, float]] = {
+    "latent_dim": ("int", 1, 4096), "width": ("int", 1, 1024), "hidden": ("int", 1, 8192),
+    "num_classes": ("int?", 1, 10000), "cond_dim": ("int?", 1, 4096), "beta": ("float", 1e-12, 1e6),
+    "ema": ("float?", 0.0, 1.0), "binarize": ("bool", 0, 1),
+}
+SUPPORTED_IMAGE_SIZES = (28, 32, 64, 128)
+MAX_IMAGE_SIZE = 512
+
+
+def _supported_size(size: int) -> bool:
+    """``size == base * 2**k`` with base 4..7, k >= 1, size <= MAX_IMAGE_SIZE (what the conv architectures build)."""
+    n, s = 0, size
+    while s > 7 and s % 2 == 0:
+        s //= 2
+        n += 1
+    return 0 < size <= MAX_IMAGE_SIZE and n >= 1 and 4 <= s <= 7
+
+
+def validate_model_config(factory: Any, saved: Any, path: Any) -> None:
+    """Check a checkpoint's ``model_config`` before the model is built: only keys *factory* accepts, of the
+    right type and in a sane range (no huge allocations from a tampered or corrupt file).
+
+    Raises:
+        CheckpointError: naming the bad key and value.
+    """
+    import inspect
+    import math
+
+    def bad(key: str, value: Any, why: str) -> CheckpointError:
+        return CheckpointError(f"checkpoint '{path}' has an invalid model_config: {key}={value!r} ({why}); "
+                               "the file is corrupt or was edited: re-save it with genart train.")
+
+    if not isinstance(saved, dict):
+        raise bad("model_config", saved, "expected a JSON object")
+    params = inspect.signature(factory).parameters
+    accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    for key, value in saved.items():
+        if key == "architecture":
+            continue
+        if key not in params and not accepts_any:
+            raise bad(key, value, f"unknown option; accepted: {', '.join(k for k in params if k != 'self')}")
+        if key == "image_shape":
+            if (not isinstance(value, (list, tuple)) or len(value) != 3
+                    or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)):
+                raise bad(key, value, "expected [C, H, W] integers")
+            c, h, w = value
+            if c not in (1, 3) or h != w or not _supported_size(h):
+                raise bad(key, value, f"expected C 1 or 3 and square H = W, a size such as {SUPPORTED_IMAGE_SIZES} "
+                                      f"(base*2**k with base 4..7, at most {MAX_IMAGE_SIZE})")
+            continue
+        rule = _CONFIG_RULES.get(key)
+        if rule is None:
+            continue
+        kind, lo, hi = rule
+        if kind.endswith("?"):
+            if value is None:
+                continue
+            kind = kind[:-1]
+        if kind == "bool":
+            if not isinstance(value, bool):
+                raise bad(key, value, "expected true or false")
+            continue
+        if kind == "int":
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        else:
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        if not ok:
+            raise bad(key, value, f"expected {'an integer' if kind == 'int' else 'a finite number'}")
+        if not lo <= value <= hi:
+            raise bad(key, value, f"expected {lo:g}..{hi:g}")
+
+
 def build_model(factory: Any, arch: str | tuple[str, ...], *, checkpoint: Any = None, device: Any = None,
                 defaults: dict[str, Any] | None = None, options: dict[str, Any] | None = None,
                 name: str | None = None) -> Any:
@@ -334,6 +430,7 @@ def build_model(factory: Any, arch: str | tuple[str, ...], *, checkpoint: Any = 
         tensors, config = load_checkpoint(checkpoint)
         check_architecture(config, arch, checkpoint)
         saved = config.get("model_config") or {}
+        validate_model_config(factory, saved, checkpoint)
         for k, v in saved.items():
             if k in (options or {}) and options[k] is not None and options[k] != v and not (isinstance(v, list) and tuple(v) == tuple(options[k])):
                 logging.getLogger(__name__).warning("option %s=%r ignored: checkpoint was trained with %r", k, options[k], v)

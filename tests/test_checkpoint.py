@@ -181,3 +181,37 @@ def test_float16_storage_halves_weights(tmp_path: Path) -> None:
     assert next(model.parameters()).dtype == torch.float32
     z = vae.sample_latents(2, seed=3)
     assert torch.allclose(model.decode(z), vae.decode(z), atol=2e-2)
+
+
+@pytest.mark.parametrize("key, value", [
+    ("width", 200000), ("latent_dim", 10**9), ("width", "abc"), ("surprise", 1), ("image_shape", [1, 30, 30]),
+    ("image_shape", [1, 4096, 4096]), ("latent_dim", True), ("beta", -1.0), ("hidden", 0),
+])
+def test_model_config_is_validated_before_building(tmp_path: Path, key: str, value) -> None:
+    vae = tiny_vae()
+    config = dict(vae.config, **{key: value})
+    path = save_checkpoint(tmp_path / "m.safetensors", vae.state_dict(), {"architecture": "vae", "model_config": config})
+    with pytest.raises(CheckpointError) as info:
+        load("vae", checkpoint=str(path), device="cpu")
+    assert key in str(info.value) and repr(value) in str(info.value)
+
+
+def test_nan_weights_are_refused_naming_the_tensor(tmp_path: Path) -> None:
+    vae = tiny_vae()
+    state = dict(vae.state_dict())
+    state["enc_mu.bias"] = torch.full_like(state["enc_mu.bias"], float("inf"))
+    path = save_checkpoint(tmp_path / "m.safetensors", state, {"architecture": "vae", "model_config": vae.config})
+    with pytest.raises(CheckpointError, match="non-finite.*enc_mu.bias"):
+        load("vae", checkpoint=str(path), device="cpu")
+
+
+@pytest.mark.parametrize("content, needle", [(b"", "empty"), (b"\x00" * 5, "truncated"), (b"hello world, not weights", "not a safetensors")])
+def test_empty_or_garbage_file_is_not_called_a_pickle(tmp_path: Path, content: bytes, needle: str) -> None:
+    path = tmp_path / "m.safetensors"
+    path.write_bytes(content)
+    with pytest.raises(CheckpointError) as info:
+        load_checkpoint(path)
+    assert needle in str(info.value) and "would run code" not in str(info.value)
+    if content == b"":
+        with pytest.raises(CheckpointError, match="empty"):
+            load_checkpoint("/dev/null")
