@@ -57,7 +57,7 @@ def reference_gan(ds, steps: int, batch: int, width: int, latent_dim: int, seed:
         lg = F.binary_cross_entropy_with_logits(D(fake), torch.ones(batch))
         lg.backward()
         og.step()
-        float(lg)
+        float(lg.detach())
     return steps * batch / (time.perf_counter() - t0)
 
 
@@ -81,7 +81,7 @@ def reference_vae(ds, steps: int, batch: int, seed: int = 0, **cfg) -> float:
         opt.zero_grad()
         loss.backward()
         opt.step()
-        float(loss)
+        float(loss.detach())
     return steps * batch / (time.perf_counter() - t0)
 
 
@@ -125,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--repeats", type=int, default=2, help="alternate toolkit/reference runs; the best of each is kept")
     ap.add_argument("--out", default=str(RESULTS / "train_speed.json"))
+    ap.add_argument("--cases", default="gan,vae", help="which training comparisons to run (results of the others are kept)")
     args = ap.parse_args(argv)
     from genart_kit.training.data import load_mnist
 
@@ -136,19 +137,27 @@ def main(argv: list[str] | None = None) -> int:
         ("vae", {"latent_dim": 16, "width": 32, "hidden": 128, "binarize": True},
          lambda: reference_vae(ds, args.steps, args.batch_size, latent_dim=16, width=32, hidden=128, binarize=True)),
     ]
+    wanted = args.cases.split(",")
+    if Path(args.out).exists():
+        rows = [r for r in json.loads(Path(args.out).read_text()).get("train", []) if r["model"] not in wanted]
     for model, opts, ref in cases:
+        if model not in wanted:
+            continue
         tk, wall, rf = [], [], []
         for _ in range(args.repeats):
             a, b = toolkit(model, args.data_dir, args.steps, args.batch_size, opts, limit)
             tk.append(a)
             wall.append(b)
             rf.append(ref())
-        rows.append({"model": model, "options": opts, "toolkit_images_per_s": max(tk), "reference_images_per_s": max(rf),
+        rows.append({"model": model, "options": opts, "steps": args.steps, "toolkit_images_per_s": max(tk), "reference_images_per_s": max(rf),
                      "toolkit_wall_images_per_s": max(wall), "ratio": max(tk) / max(rf), "runs_toolkit": tk,
                      "runs_toolkit_wall": wall, "runs_reference": rf})
         print(rows[-1], file=sys.stderr)
     decode = {name: decode_speed(name) for name in ("gan-mnist", "cgan-mnist", "vae-mnist", "cvae-mnist")}
-    res = {"train": rows, "decode": decode, "steps": args.steps, "batch_size": args.batch_size,
+    rows.sort(key=lambda r: r["model"])
+    for r in rows:
+        r.setdefault("steps", args.steps)
+    res = {"train": rows, "decode": decode, "batch_size": args.batch_size,
            "threads": torch.get_num_threads(), "torch": torch.__version__, "machine": platform.machine(),
            "cpu": platform.processor() or platform.machine()}
     out = Path(args.out)
