@@ -109,8 +109,8 @@ def save_checkpoint(
         the written path.
 
     Raises:
-        CheckpointError: *config* is not JSON-serialisable.
-        OSError: the folder is not writable.
+        CheckpointError: *config* is not JSON-serialisable, or the file cannot be written (folder not
+            writable, no space left).
     """
     from safetensors.torch import save
 
@@ -128,7 +128,16 @@ def save_checkpoint(
             t = t.to(dtype)
         clean[name] = t.contiguous().clone()
     data = save(clean, metadata={META_KEY: meta})
-    return atomic_write_bytes(path, data)
+    try:
+        return atomic_write_bytes(path, data)
+    except OSError as exc:
+        import errno
+
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise CheckpointError(f"cannot write checkpoint '{path}': no space left on the device ({len(data) / 1e6:.1f} MB needed); "
+                                  "free disk space or pick another --out. The previous checkpoint, if any, is unchanged.") from exc
+        raise CheckpointError(f"cannot write checkpoint '{path}' ({exc.strerror or exc}); pick a writable folder. "
+                              "The previous checkpoint, if any, is unchanged.") from exc
 
 
 def _is_safetensors(path: Path) -> bool:

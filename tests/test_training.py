@@ -248,3 +248,51 @@ def test_not_trainable_and_bad_options(tmp_path: Path, capsys: pytest.CaptureFix
     assert "fewer than one batch" in capsys.readouterr().err
     assert train("vae", "--data-dir", str(FIXTURE), "--epochs", "0", "--out", str(tmp_path)) == 1
     assert "--epochs must be >= 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("opts, needle", [
+    (["--lr", "nan"], "--lr"), (["--lr", "-1"], "--lr"), (["--lr", "0"], "--lr"), (["--image-size", "0"], "--image-size"),
+    (["--limit", "0"], "--limit"), (["--sample-every", "-1"], "--sample-every"), (["--num-classes", "0"], "--num-classes"),
+    (["--device", "meta"], "available here"), (["--device", "mps"], "available here"), (["--device", "nonsense"], "available here"),
+])
+def test_bad_train_options_are_one_line_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str], opts: list[str], needle: str) -> None:
+    assert train("cvae", "--data-dir", str(FIXTURE), "--steps", "1", "--out", str(tmp_path / "r"), *opts) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("genart: error:") and needle in err and "Traceback" not in err
+    assert not (tmp_path / "r").exists()
+
+
+def test_out_folder_safety(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("keep me")
+    common = ["vae", "--data-dir", str(FIXTURE), "--steps", "1", "--batch-size", "32", *TINY_VAE]
+    assert train(*common, "--out", str(afile)) == 1
+    assert "existing file" in capsys.readouterr().err and afile.read_text() == "keep me"
+    out = tmp_path / "run"
+    assert train(*common, "--out", str(out)) == 0
+    before = (out / "checkpoint.safetensors").read_bytes()
+    assert train(*common, "--seed", "9", "--out", str(out)) == 1
+    err = capsys.readouterr().err
+    assert "already holds a run" in err and "--resume" in err
+    assert (out / "checkpoint.safetensors").read_bytes() == before
+    assert train(*common, "--seed", "9", "--out", str(out), "--overwrite") == 0
+    assert (out / "checkpoint.safetensors").read_bytes() != before
+    # a weights-only model export under the checkpoint name is not resumable
+    (out / "checkpoint.safetensors").write_bytes((out / "model.safetensors").read_bytes())
+    assert train(*common, "--steps", "2", "--out", str(out), "--resume") == 1
+    assert "model export" in capsys.readouterr().err
+
+
+def test_disk_full_during_checkpoint_is_a_checkpoint_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    from genart_kit import checkpoint
+    from genart_kit.errors import CheckpointError
+
+    def full(path, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(checkpoint, "atomic_write_bytes", full)
+    with pytest.raises(CheckpointError, match="no space left") as info:
+        checkpoint.save_checkpoint(tmp_path / "c.safetensors", {"w": torch.zeros(2)}, {"architecture": "vae"})
+    assert "c.safetensors" in str(info.value)

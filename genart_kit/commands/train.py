@@ -19,7 +19,8 @@ _OPTIONS = [
     ("--beta", "beta"), ("--ema", "ema"), ("--num-classes", "num_classes"), ("--device", "device"), ("--out", "out"),
     ("--sample-every", "sample_every"), ("--checkpoint-every", "checkpoint_every"),
 ]
-_FLAGS = [("--binarize", "binarize"), ("--no-download", "no_download"), ("--resume", "resume"), ("--quiet", "quiet")]
+_FLAGS = [("--binarize", "binarize"), ("--no-download", "no_download"), ("--resume", "resume"), ("--quiet", "quiet"),
+          ("--overwrite", "overwrite")]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -57,6 +58,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:N (default: CUDA if available)")
     p.add_argument("--out", default=None, metavar="DIR", help="run folder (default runs/MODEL)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.safetensors")
+    p.add_argument("--overwrite", action="store_true", help="start from scratch in an OUT folder that already holds a run (replaces its files)")
     p.add_argument("--sample-every", type=int, default=1, metavar="E", help="sample grid every E epochs (0 = only at the end)")
     p.add_argument("--checkpoint-every", type=int, default=0, metavar="N", help="also checkpoint every N iterations")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -77,11 +79,52 @@ def command_line(args: argparse.Namespace) -> str:
             continue
         parts += [flag, str(value)]
     for flag, dest in _FLAGS:
-        if dest in ("resume", "quiet"):  # no effect on the result: --resume continues exactly (tested)
+        if dest in ("resume", "quiet", "overwrite"):  # no effect on the result: --resume continues exactly (tested)
             continue
         if getattr(args, dest, False):
             parts.append(flag)
     return shlex.join(parts)
+
+
+def _validate(args: argparse.Namespace) -> None:
+    """Reject bad option values and unsafe --out folders before anything is loaded (clear one-line errors)."""
+    import math
+    from pathlib import Path
+
+    from ..checkpoint import resolve_device
+    from ..errors import InvalidInputError
+
+    def need(ok: bool, msg: str) -> None:
+        if not ok:
+            raise InvalidInputError(msg)
+
+    if args.lr is not None:
+        need(math.isfinite(args.lr) and args.lr > 0, f"--lr must be a positive finite number (e.g. 1e-3), got {args.lr}.")
+    if args.beta is not None:
+        need(math.isfinite(args.beta) and args.beta > 0, f"--beta must be a positive finite number (1.0 = the ELBO), got {args.beta}.")
+    if args.ema is not None:
+        need(0.0 < args.ema < 1.0, f"--ema must be in (0, 1) (e.g. 0.999), got {args.ema}.")
+    for flag, value, low in (("--image-size", args.image_size, 1), ("--limit", args.limit, 1), ("--num-classes", args.num_classes, 1),
+                             ("--latent-dim", args.latent_dim, 1), ("--width", args.width, 1), ("--hidden", args.hidden, 1),
+                             ("--sample-every", args.sample_every, 0), ("--checkpoint-every", args.checkpoint_every, 0)):
+        if value is not None:
+            need(value >= low, f"{flag} must be >= {low}, got {value}.")
+    if args.device is not None:
+        resolve_device(args.device)
+    from ..registry import get_registry
+
+    entry = get_registry().get("model", args.model)  # unknown name: its own clear error
+    if entry.meta.get("trainable") is False:
+        return  # the training loop says it is not a trainable architecture
+    out = Path(args.out or f"runs/{args.model}")
+    need(not out.exists() or out.is_dir(), f"--out '{out}' is an existing file, not a folder; pass a folder for the run (e.g. --out runs/{args.model}).")
+    existing = [n for n in ("checkpoint.safetensors", "model.safetensors") if (out / n).exists()]
+    if existing and not args.resume and not getattr(args, "overwrite", False) and int(__import__("os").environ.get("RANK", "0")) == 0:
+        raise InvalidInputError(
+            f"--out '{out}' already holds a run ({', '.join(existing)}); continue it with --resume, pick a new --out, "
+            "or pass --overwrite to replace it."
+        )
+    need(not (args.resume and getattr(args, "overwrite", False)), "--resume and --overwrite contradict each other; pass one.")
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -90,6 +133,7 @@ def handle(args: argparse.Namespace) -> int:
 
     from ..training.loop import TrainConfig, train
 
+    _validate(args)
     logging.getLogger("genart_kit.training").setLevel(logging.INFO if not args.quiet else logging.WARNING)
     data_options = {}
     if args.data == "mnist":

@@ -359,6 +359,11 @@ def _train(cfg: TrainConfig, device: torch.device, rank: int, world: int) -> Tra
             )
         load_state_into(model, tensors, path=ckpt_path, arch=cfg.model)
         state = config.get("state", {})
+        if not isinstance(state.get("optimizers"), dict) or not set(step_fn.optimizers) <= set(state["optimizers"]):
+            raise CheckpointError(
+                f"--resume: '{ckpt_path}' is a model export (weights only), not a resumable training checkpoint "
+                "(no optimizer state); start a new run with another --out, or --overwrite to restart in this folder."
+            )
         for name, opt in step_fn.optimizers.items():
             _restore_optim(name, opt, tensors, state["optimizers"][name], device)
         epoch, step, pos = int(state["epoch"]), int(state["step"]), int(state["pos"])
