@@ -780,20 +780,28 @@ def _check_fps(fps: Any) -> float:
 
 
 def _check_output(path: Any) -> Path:
-    if not isinstance(path, (str, os.PathLike)) or not str(path):
+    """Validate an output path before rendering (the exporter re-checks it when writing).
+
+    A file path must not be an existing folder; a path without a suffix (or ending in ``/``) is a PNG-sequence
+    folder, which may replace a folder written by a previous PNG-sequence export (it holds ``frames.json``).
+    """
+    from .export.atomic import check_target
+
+    if isinstance(path, (str, os.PathLike)) and not isinstance(path, bytes) and str(path) and "\x00" not in str(path):
+        raw = os.fspath(path)
+        p = Path(raw).expanduser()
+        if isinstance(raw, str) and str(p) != "." and (p.suffix == "" or raw.endswith(("/", os.sep))):
+            target = check_target(p, directory=True)
+            if target.is_dir() and not (target / "frames.json").is_file():
+                raise ExportError(f"output path {p} is a folder that was not written by a PNG-sequence export "
+                                  f"(no frames.json); give a file name such as {p / 'out.gif'}, or a new folder name for a "
+                                  "PNG sequence.")
+            return target
+    elif not isinstance(path, (str, os.PathLike)) or not str(path):
         raise ExportError(f"output path must be a file name such as 'out.gif', got {path!r}.")
-    p = Path(path).expanduser()
-    if p.is_dir():
-        raise ExportError(f"output path {p} is a folder; give a file name such as {p / 'out.gif'}.")
-    parent = p.parent if str(p.parent) else Path(".")
-    if not parent.is_dir():
-        raise ExportError(f"cannot write {p}: folder {parent} does not exist; create it first.")
-    if not os.access(parent, os.W_OK):
-        raise ExportError(f"cannot write {p}: folder {parent} is not writable.")
-    return p
+    return check_target(path)
 
 
-# -------------------------------------------------------------------------------------------- tile
 def tile(
     clips: Sequence[Clip],
     cols: int | None = None,

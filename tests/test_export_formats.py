@@ -296,3 +296,55 @@ def test_video_encoder_failure_is_reported_and_leaves_nothing(tmp_path, monkeypa
     with pytest.raises(ExportError, match="exit status 1"):
         MP4.write(tmp_path / "a.mp4", [clip(3)], fps=24)
     assert os.listdir(tmp_path) == []
+
+
+# ------------------------------------------------------------------------------ disk errors (OSError)
+
+
+@pytest.mark.parametrize("name", ["x.gif", "x.webp", "x.png", "x.json", "seq"])
+def test_disk_full_is_a_clear_export_error(tmp_path, monkeypatch, name):
+    import errno
+
+    import genart_kit.export.atomic as atomic
+
+    real_replace = os.replace
+
+    def full(src, dst):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(atomic.os, "replace", full)
+    with pytest.raises(ExportError, match="no space left on device: free space or choose another folder"):
+        ex.write(tmp_path / name, [clip(3)], fps=10)
+    monkeypatch.setattr(atomic.os, "replace", real_replace)
+    assert [p.name for p in tmp_path.iterdir()] == []
+
+
+def test_disk_full_during_the_write_is_a_clear_export_error(tmp_path, monkeypatch):
+    import errno
+
+    def boom(*a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    import pathlib
+
+    monkeypatch.setattr(pathlib.Path, "write_bytes", boom)
+    with pytest.raises(ExportError, match=r"x\.webp.*no space left on device"):
+        ex.write(tmp_path / "x.webp", [clip(3)], fps=10)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".webp", ".png", ".json", ""])
+def test_file_name_too_long_is_a_clear_export_error(tmp_path, suffix):
+    with pytest.raises(ExportError, match="file name too long"):
+        ex.write(tmp_path / ("a" * 300 + suffix), [clip(3)], fps=10)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_clip_save_file_name_too_long(tmp_path):
+    import genart_kit as ga
+
+    import torch
+
+    c = ga.pipeline.Clip.from_frames(torch.rand(3, 3, 8, 8))
+    with pytest.raises(ExportError, match="file name too long"):
+        c.save(tmp_path / ("a" * 300 + ".gif"))

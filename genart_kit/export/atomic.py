@@ -9,6 +9,7 @@ the same folder, which is why the temporary file is created next to the target r
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 import shutil
@@ -17,7 +18,33 @@ from pathlib import Path
 
 from ..errors import ExportError
 
-__all__ = ["check_target", "atomic_path", "atomic_dir", "remove_quietly"]
+__all__ = ["check_target", "atomic_path", "atomic_dir", "remove_quietly", "os_error_message"]
+
+_REASONS = {
+    errno.ENOSPC: "no space left on device: free space or choose another folder",
+    errno.EDQUOT: "disk quota exceeded: free space or choose another folder",
+    errno.EFBIG: "file too large for this file system: choose another folder or a smaller output",
+    errno.ENAMETOOLONG: "file name too long: choose a shorter name (most file systems allow 255 bytes per name)",
+    errno.EACCES: "permission denied: fix the folder's permissions or choose another folder",
+    errno.EPERM: "permission denied: fix the folder's permissions or choose another folder",
+    errno.EROFS: "read-only file system: choose another folder",
+    errno.ENOTDIR: "a part of the path is not a folder: choose a path inside an existing folder",
+    errno.ENOENT: "the folder does not exist (any more): create it first or choose another folder",
+    errno.EIO: "input/output error on the device: check the disk and try again",
+}
+
+
+def os_error_message(path: object, exc: OSError) -> str:
+    """One-line, user-facing sentence for an :class:`OSError` raised while writing *path*."""
+    reason = _REASONS.get(exc.errno or -1)
+    if reason is None:
+        reason = f"{exc.strerror or exc}: check the folder's permissions and free space"
+    return f"cannot write '{path}': {reason}."
+
+
+def wrap_os_error(path: object, exc: OSError) -> ExportError:
+    """An :class:`ExportError` for *exc* (chain it with ``raise ... from exc``)."""
+    return ExportError(os_error_message(path, exc))
 
 
 def check_target(path: str | os.PathLike[str], *, directory: bool = False) -> Path:
@@ -31,12 +58,28 @@ def check_target(path: str | os.PathLike[str], *, directory: bool = False) -> Pa
         ExportError: the parent folder is missing, is not a folder or is not writable, or the target is an
             existing folder where a file is expected (the message says how to fix it).
     """
+    if isinstance(path, (bytes, bytearray)) or not isinstance(path, (str, os.PathLike)):
+        raise ExportError(f"output path must be a str or os.PathLike, got {type(path).__name__}; pass e.g. 'out.gif'.")
     try:
-        p = Path(os.fspath(path)).expanduser()
+        raw = os.fspath(path)
     except TypeError as exc:
         raise ExportError(f"output path must be a str or os.PathLike, got {type(path).__name__}; pass e.g. 'out.gif'.") from exc
-    if str(p) in ("", "."):
+    if not isinstance(raw, str):
+        raise ExportError(f"output path must be text, got {type(raw).__name__}; pass e.g. 'out.gif'.")
+    if "\x00" in raw:
+        raise ExportError(f"output path {raw!r} contains a NUL character; remove it.")
+    p = Path(raw).expanduser()
+    if str(p) == "":
         raise ExportError("output path is empty; pass a file name such as 'out.gif'.")
+    if str(p) == "." or (not directory and raw.endswith(("/", os.sep))):
+        raise ExportError(f"output path '{raw}' is a folder; give a file name inside it such as '{p / 'out.gif'}'.")
+    try:
+        return _check_target(p, directory)
+    except OSError as exc:
+        raise wrap_os_error(p, exc) from exc
+
+
+def _check_target(p: Path, directory: bool) -> Path:
     parent = p.parent if str(p.parent) else Path(".")
     if not parent.exists():
         raise ExportError(f"cannot write '{p}': folder '{parent}' does not exist; create it first (mkdir -p '{parent}') or choose another path.")
@@ -48,12 +91,24 @@ def check_target(path: str | os.PathLike[str], *, directory: bool = False) -> Pa
         raise ExportError(f"cannot write '{p}': it is an existing folder; choose a file name such as '{p / ('out' + (p.suffix or '.gif'))}'.")
     if directory and p.exists() and not p.is_dir():
         raise ExportError(f"cannot write the frame folder '{p}': a file of that name exists; remove it or choose another name.")
+    _check_name(p)
     return p
 
 
+def _check_name(p: Path) -> None:
+    """Refuse a final name the file system cannot hold before any work (the temporary name is shortened)."""
+    try:
+        limit = os.pathconf(p.parent if str(p.parent) else ".", "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):
+        limit = 255
+    if len(os.fsencode(p.name)) > limit:
+        raise OSError(errno.ENAMETOOLONG, "File name too long", str(p))
+
+
 def _temp_name(p: Path, kind: str) -> Path:
-    # keep the real suffix last: some writers (ffmpeg) pick the container from it
-    return p.with_name(f".{p.stem}.{kind}-{secrets.token_hex(4)}{p.suffix}")
+    # keep the real suffix last: some writers (ffmpeg) pick the container from it; shorten long stems so the
+    # temporary name fits wherever the final name does
+    return p.with_name(f".{p.stem[:64]}.{kind}-{secrets.token_hex(4)}{p.suffix[:32]}")
 
 
 def remove_quietly(path: Path) -> None:
@@ -89,16 +144,19 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         except FileExistsError:  # pragma: no cover - 32 random bits collided
             continue
         except OSError as exc:
-            raise ExportError(f"cannot write '{p}': {exc.strerror or exc}; check the folder's permissions and free space.") from exc
+            raise wrap_os_error(p, exc) from exc
         os.close(fd)
         break
     else:  # pragma: no cover
         raise ExportError(f"cannot create a temporary file next to '{p}'.")
     try:
         yield tmp
+        _check_name(p)
         os.replace(tmp, p)
-    except BaseException:
+    except BaseException as exc:
         remove_quietly(tmp)
+        if isinstance(exc, OSError):
+            raise wrap_os_error(p, exc) from exc
         raise
 
 
@@ -119,11 +177,12 @@ def atomic_dir(path: str | os.PathLike[str], *, marker: str) -> Iterator[Path]:
     if p.is_dir() and any(p.iterdir()) and not (p / marker).is_file():
         raise ExportError(f"refusing to overwrite folder '{p}': it is not empty and was not written by genart-kit "
                           f"(no {marker}); choose a new or empty folder.")
+    _check_name(p)
     tmp = _temp_name(p, "part")
     try:
         tmp.mkdir()
     except OSError as exc:
-        raise ExportError(f"cannot write '{p}': {exc.strerror or exc}; check the folder's permissions.") from exc
+        raise wrap_os_error(p, exc) from exc
     try:
         yield tmp
         old = None
@@ -133,6 +192,8 @@ def atomic_dir(path: str | os.PathLike[str], *, marker: str) -> Iterator[Path]:
         os.replace(tmp, p)
         if old is not None:
             remove_quietly(old)
-    except BaseException:
+    except BaseException as exc:
         remove_quietly(tmp)
+        if isinstance(exc, OSError):
+            raise wrap_os_error(p, exc) from exc
         raise
