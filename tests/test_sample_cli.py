@@ -163,3 +163,14 @@ def test_sample_nan_weights_is_an_error(tmp_path: Path, tiny_checkpoints: dict[s
     err = capsys.readouterr().err
     assert "non-finite" in err and name in err
     assert not (tmp_path / "x.png").exists()
+
+
+def test_cvae_label_sampling_uses_the_standard_normal_prior(tmp_path: Path) -> None:
+    from genart_kit.registry import get_registry
+
+    model = get_registry().load("model", "cvae-mnist", device="cpu")
+    z = model.sample_latents(16, seed=3)
+    assert z.shape == (16, model.latent_dim) and abs(float(z.std()) - 1.0) < 0.35  # p(z|y) = N(0, I), no truncation
+    expected = (model.decode(z, torch.full((16,), 7, dtype=torch.long)) * 255 + 0.5).clamp(0, 255).to(torch.uint8)
+    assert main(["sample", "cvae-mnist", "--label", "7", "-n", "16", "--seed", "3", "-o", str(tmp_path / "s.npy")]) == 0
+    assert np.array_equal(np.load(tmp_path / "s.npy"), expected[:, 0].numpy())
