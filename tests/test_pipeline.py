@@ -340,3 +340,20 @@ def test_single_frames_of_stateful_clips_render_in_batches():
     assert all(np.array_equal(g, full[i]) for g, i in zip(got, range(3, 8)))
     assert len(calls) <= 8 and sum(calls) <= 4 * len(full) + 64, calls
     assert np.array_equal(clip.frame(-1), full[-1])
+
+
+def test_save_png_sequence_twice_replaces_it(tmp_path):
+    import torch
+
+    clip = ga.pipeline.Clip.from_frames(torch.rand(3, 3, 8, 8))
+    seq = tmp_path / "seqA"
+    clip.save(seq, fps=10)
+    clip.save(seq, fps=10)  # re-render into a previous sequence: replaced
+    assert (seq / "frames.json").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["seqA"]
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("keep")
+    with pytest.raises(ExportError, match="not written by a PNG-sequence"):
+        clip.save(foreign, fps=10)
+    assert (foreign / "notes.txt").read_text() == "keep"

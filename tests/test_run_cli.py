@@ -488,3 +488,38 @@ def test_empty_output_name_is_an_error(toy, tmp_path, capsys, monkeypatch):
     assert main(["run", "toy.py", "-o", "", "-q"]) == 1
     assert "-o is empty" in capsys.readouterr().err
     assert not (tmp_path / "toy.gif").exists()
+
+
+def test_run_png_sequence_twice(toy, tmp_path, capsys):
+    out = tmp_path / "seqA"
+    for _ in range(2):
+        assert main(["run", str(toy), "-o", str(out), "--frames", "3", "--size", "16", "-q"]) == 0
+    assert (out / "frames.json").is_file()
+
+
+@pytest.mark.parametrize("kind", ["file_parent", "plainfile", "readonly"])
+def test_sweep_folder_errors_are_clear(toy, tmp_path, capsys, monkeypatch, kind):
+    if kind == "file_parent":
+        (tmp_path / "a.gif").write_bytes(b"x")
+        target = str(tmp_path / "a.gif" / "sub") + "/"
+    elif kind == "plainfile":
+        (tmp_path / "plainfile").write_bytes(b"x")
+        target = str(tmp_path / "plainfile")
+    else:
+        def denied(self, *a, **k):
+            raise PermissionError(13, "Permission denied", str(self))
+
+        monkeypatch.setattr(Path, "mkdir", denied)
+        ro = tmp_path / "ro"
+        target = str(ro / "sub") + "/"
+    status = main(["run", str(toy), "--seeds", "0..1", "-o", target, "--frames", "2", "--size", "16", "-q"])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert err.startswith("genart: error:") and "Traceback" not in err
+    assert "folder" in err
+
+
+def test_run_on_a_folder_says_it_is_a_folder(tmp_path, capsys):
+    assert main(["run", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "is a folder" in err and ".py" in err

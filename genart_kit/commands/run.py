@@ -130,6 +130,25 @@ def _is_folder_target(output: str | None) -> bool:
     return output.endswith(("/", "\\")) or Path(output).is_dir() or Path(output).suffix == ""
 
 
+def _make_output_folder(folder: Path) -> Path:
+    """Create the --seeds output folder (and its parents); every failure is a one-line ExportError."""
+    from ..errors import ExportError
+    from ..export.atomic import os_error_message
+
+    if folder.exists() and not folder.is_dir():
+        raise ExportError(f"cannot use '{folder}' as the output folder: a file of that name exists; "
+                          f"choose another folder name, or a file name such as '{folder.with_suffix('.gif')}' for one sheet.")
+    for parent in folder.parents:
+        if parent.exists() and not parent.is_dir():
+            raise ExportError(f"cannot create the output folder '{folder}': '{parent}' is a file, not a folder; "
+                              "choose a path inside an existing folder.")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ExportError(os_error_message(folder, exc).replace("cannot write", "cannot create the output folder", 1)) from exc
+    return folder
+
+
 def _render_options(args: argparse.Namespace) -> dict[str, Any]:
     return {"seed": args.seed, "frames": args.frames, "fps": args.fps, "size": args.size}
 
@@ -278,6 +297,9 @@ def handle(args: argparse.Namespace) -> int:
         raise InvalidInputError("--watch and --seeds cannot be combined; pick one.")
     if args.watch:
         return _watch(args)
+    if Path(args.sketch).is_dir():
+        raise InvalidInputError(f"sketch '{args.sketch}' is a folder; give a .py sketch file, "
+                                "e.g. genart run sketches/latent_walk.py")
     sketch = load_sketch(args.sketch)
     if args.help:
         print(sketch.help_text())
@@ -340,8 +362,7 @@ def _sweep_inner(sketch: Any, args: argparse.Namespace) -> int:
     opts = _render_options(args)
     opts.pop("seed")
     if _is_folder_target(args.output):
-        folder = Path(args.output)
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = _make_output_folder(Path(args.output))
         for s in seeds:
             clip = sketch.render(args.param, seed=s, **opts)
             path = _save(clip, folder / f"{sketch.name}_seed{s}.gif", clip.recipe["fps"], args, f"seed {s}")
