@@ -320,7 +320,7 @@ def resolve_device(device: Any = None) -> torch.device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     n_cuda = torch.cuda.device_count() if torch.cuda.is_available() else 0
     available = ["cpu"] + (["cuda"] + [f"cuda:{i}" for i in range(n_cuda)] if n_cuda else [])
-    hint = f"available here: {', '.join(available)}."
+    hint = f"available here: {', '.join(available)}"
     if isinstance(device, torch.device):
         dev = device
     else:
