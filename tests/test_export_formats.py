@@ -348,3 +348,27 @@ def test_clip_save_file_name_too_long(tmp_path):
     c = ga.pipeline.Clip.from_frames(torch.rand(3, 3, 8, 8))
     with pytest.raises(ExportError, match="file name too long"):
         c.save(tmp_path / ("a" * 300 + ".gif"))
+
+
+def test_api_options_and_paths_are_checked(tmp_path):
+    import genart_kit as ga
+
+    with pytest.raises(InvalidInputError, match=r"no option 'nope'.*Valid options"):
+        ga.render.get("colormap", nope=1)
+    with pytest.raises(InvalidInputError, match=r"no option 'bogus'.*Valid options"):
+        ga.export.write(tmp_path / "x.gif", [clip(2)], fps=10, bogus=1)
+    for bad in (b"x.gif", None, "x\x00.gif"):
+        with pytest.raises(InvalidInputError, match="output path"):
+            ga.export.write(bad, [clip(2)], fps=10)
+
+
+def test_image_inputs_are_checked(tmp_path, monkeypatch):
+    from genart_kit.latent.images import load_images
+
+    with pytest.raises(InvalidInputError, match="mnist:3,1,4"):
+        load_images("mnist:x")
+    big = tmp_path / "big.png"
+    Image.new("L", (64, 64)).save(big)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    with pytest.raises(InvalidInputError, match=r"too large \(64 x 64\); resize it below"):
+        load_images(big)

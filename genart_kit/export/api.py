@@ -74,4 +74,16 @@ def write(path: str | os.PathLike[str], batches: Iterable[Any], *, fps: float, f
     ``options`` go to the exporter's ``write`` (``total_frames``, ``recipe``, and format options such as GIF
     ``dither``/``colors``/``max_bytes``). Returns the written path.
     """
-    return find_exporter(path, format).write(path, batches, fps=fps, **options)
+    from .._options import check_options
+    from ..errors import InvalidInputError
+
+    raw = os.fspath(path) if isinstance(path, os.PathLike) else path
+    if not isinstance(raw, str):
+        raise InvalidInputError(f"output path must be a str or pathlib.Path, got {type(path).__name__}; pass e.g. 'out.gif'.")
+    if "\x00" in raw:
+        raise InvalidInputError(f"output path {raw!r} contains a NUL character; remove it.")
+    if not raw.strip():
+        raise InvalidInputError("output path is empty; pass a file name such as 'out.gif'.")
+    exporter = find_exporter(path, format)
+    check_options(f"exporter for '{path}'", exporter.write, options)
+    return exporter.write(path, batches, fps=fps, **options)

@@ -93,7 +93,11 @@ def load_images(source: Any, *, shape: Sequence[int] = (1, 28, 28), invert: bool
     c, h, w = (int(v) for v in shape)
     if isinstance(source, str) and source.split(":")[0] == "mnist":
         spec = source.split(":", 1)[1] if ":" in source else ""
-        digits = [int(x) for x in spec.split(",") if x.strip()] if spec else None
+        try:
+            digits = [int(x) for x in spec.split(",") if x.strip()] if spec else None
+        except ValueError as exc:
+            raise InvalidInputError(f"bad MNIST image spec {source!r}; use 'mnist' (ten digits) or 'mnist:3,1,4' "
+                                    "(a comma-separated list of digits 0-9).") from exc
         imgs = mnist_digits(digits=digits)[0] if digits else mnist_digits(10)[0]
         return _fit(imgs, c, h, w, invert)
     if isinstance(source, (str, os.PathLike)) or (isinstance(source, (list, tuple)) and source and all(isinstance(s, (str, os.PathLike)) for s in source)):
@@ -143,11 +147,27 @@ def _read(path: Path, channels: int) -> torch.Tensor:
         with Image.open(path) as im:
             im = im.convert("L" if channels == 1 else "RGB")
             arr = np.asarray(im, dtype=np.uint8)
+    except Image.DecompressionBombError as exc:
+        size = _image_size(path)
+        raise InvalidInputError(f"image {path} is too large ({size}); resize it below {2 * (Image.MAX_IMAGE_PIXELS or 0)} pixels.") from exc
     except (UnidentifiedImageError, OSError) as exc:
         raise InvalidInputError(f"cannot read image {path}: {exc}") from exc
     t = torch.from_numpy(arr.copy())
     t = t[None] if t.ndim == 2 else t.permute(2, 0, 1)
     return t
+
+
+def _image_size(path: Path) -> str:
+    from PIL import Image
+
+    limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+    try:
+        with Image.open(path) as im:
+            return f"{im.width} x {im.height}"
+    except Exception:  # noqa: BLE001 - message only
+        return "unknown size"
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
 
 
 def _fit(t: torch.Tensor, c: int, h: int, w: int, invert: bool, already: bool = True) -> torch.Tensor:

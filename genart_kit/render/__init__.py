@@ -64,7 +64,11 @@ def get(name: str, **options: Any) -> Any:
     """
     from ..registry import get_registry
 
-    return get_registry().get("renderer", name).load(**options)
+    from .._options import check_options
+
+    entry = get_registry().get("renderer", name)
+    check_options(f"renderer '{name}'", entry.resolve(), options)
+    return entry.load(**options)
 
 
 def __getattr__(name: str) -> Any:
