@@ -242,3 +242,8 @@ def test_is_clip_like_and_iter_frames_protocol():
     assert is_clip_like(FloatClip()) and is_clip_like(np.zeros(3)) and not is_clip_like([1, 2])
     (batch,) = list(iter_uint8_batches(FloatClip()))
     assert batch.shape == (2, 4, 4, 3) and int(batch[0, 0, 0, 0]) == 64
+
+
+def test_materialize_bad_channels_names_the_shape():
+    with pytest.raises(InvalidInputError, match=r"7 channels.*shape \[2, 5, 6, 7\]"):
+        materialize(np.zeros((2, 5, 6, 7), np.uint8))

@@ -228,3 +228,10 @@ def test_failing_cycle_repeats_the_last_good_one(mgr):
     mgr.define("walk", lambda cycle: solid((0, 9, 0), frames=2), fps=20, swap="now")
     assert wait_for(lambda: lp.current.number == 2 and lp.current.cycle >= 1, 10)
     mgr.hush()
+
+
+@pytest.mark.parametrize("shape", [(2, 5, 6, 7), (2, 5, 6, 2)])
+def test_define_rejects_bad_channel_count_at_once(mgr, shape):
+    with pytest.raises(InvalidInputError, match=r"channels.*\[2, 5, 6, " + str(shape[-1]) + r"\]"):
+        mgr.define("bad", np.zeros(shape, np.uint8))
+    assert "bad" not in mgr.loops

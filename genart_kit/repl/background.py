@@ -375,6 +375,7 @@ def _to_uint8_thwc(arr: Any, what: str) -> Any:
     import numpy as np
 
     mod = (type(arr).__module__ or "").split(".")[0]
+    given = list(getattr(arr, "shape", ()))
     channels_first = False
     if mod == "torch":
         arr = arr.detach().to("cpu")
@@ -394,7 +395,8 @@ def _to_uint8_thwc(arr: Any, what: str) -> Any:
     if channels_first or (arr.shape[1] in (1, 3, 4) and arr.shape[-1] not in (1, 3, 4)):
         arr = arr.transpose(0, 2, 3, 1)
     if arr.shape[-1] not in (1, 3, 4):
-        raise InvalidInputError(f"{what} has {arr.shape[-1]} channels; frames need 1 (grey), 3 (RGB) or 4 (RGBA).")
+        raise InvalidInputError(f"{what} has {arr.shape[-1]} channels (shape {given}); frames need 1 (grey), "
+                                f"3 (RGB) or 4 (RGBA).")
     if 0 in arr.shape:
         raise InvalidInputError(f"{what} is empty (shape {list(arr.shape)}); render at least one frame.")
     if arr.dtype == np.uint8:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import Cancelled, InvalidInputError, unknown_name
-from .background import clip_length, is_clip_like, materialize
+from .background import _to_uint8_thwc, clip_length, is_clip_like, materialize
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +166,16 @@ class LiveLoop:
         return "<" + "; ".join(parts) + ">"
 
 
+def _check_channels(arr: Any, what: str) -> None:
+    """Raise InvalidInputError unless the numpy frames *arr* have 1, 3 or 4 channels (checks one frame)."""
+    if len(arr) == 0:
+        return  # the render reports an empty clip
+    try:
+        _to_uint8_thwc(arr[:1], what)
+    except InvalidInputError as exc:
+        raise InvalidInputError(str(exc).replace(str([1, *arr.shape[1:]]), str(list(arr.shape)))) from None
+
+
 def _takes_cycle(fn: Any) -> bool:
     """Whether callable *fn* has a parameter named ``cycle``."""
     import inspect
@@ -281,6 +291,8 @@ class LoopManager:
                 f"loop {name!r} needs a clip, e.g. loop({name!r}, path | vae | ga.render.colormap('magma')); "
                 f"got {type(source).__name__}."
             )
+        if type(source).__module__ == "numpy" and getattr(source, "ndim", 0) == 4:
+            _check_channels(source, f"loop {name!r}")  # fail now, not later on the render thread
         with self._lock:
             if self._closed:
                 raise InvalidInputError("the loop player is closed.")
