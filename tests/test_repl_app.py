@@ -442,3 +442,11 @@ def test_show_fits_the_terminal_width(capsys, monkeypatch):
             repl.show(FakeClip(solid((255, 0, 0), frames=48, size=28)), frames=6)
             width = max(len(_re.sub(r"\x1b\[[0-9;]*m", "", line)) for line in buf.getvalue().splitlines())
             assert width < columns, (columns, width)
+
+
+def test_preview_term_rows_are_bounded(capsys):
+    repl, out = drive(":preview term 500\r", ":preview term 1\r", ":quit\r", capsys=capsys)
+    lines = int(repl.preview._lines())
+    assert f"2..{lines - 4}" in out and repl.preview.rows == 14
+    repl, out = drive(f":preview term {lines - 4}\r", ":quit\r", capsys=capsys)
+    assert repl.preview.rows == lines - 4 and f"on, {lines - 4} rows" in out

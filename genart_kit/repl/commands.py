@@ -216,8 +216,18 @@ def _preview(repl: Any, arg: str) -> None:
         repl.echo("browser preview stopped")
     elif sub in ("term", "terminal"):
         opt = words[1] if len(words) > 1 else "on"
-        if opt.isdigit():
-            repl.preview.rows = max(2, int(opt))
+        if opt.lstrip("-").isdigit():
+            try:
+                height = int(repl.preview._lines())
+            except Exception:  # noqa: BLE001 - no usable terminal size: assume a common one
+                height = 24
+            top = max(2, height - 4)
+            if not 2 <= int(opt) <= top:
+                raise InvalidInputError(
+                    f":preview term ROWS must be 2..{top} (this terminal has {height} rows; the prompt needs 4); "
+                    f"got {opt}."
+                )
+            repl.preview.rows = int(opt)
             repl.preview.enabled = True
         elif opt in ("on", "off"):
             repl.preview.enabled = opt == "on"
