@@ -372,3 +372,22 @@ def test_image_inputs_are_checked(tmp_path, monkeypatch):
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
     with pytest.raises(InvalidInputError, match=r"too large \(64 x 64\); resize it below"):
         load_images(big)
+
+
+def test_spritesheet_refuses_to_overwrite_an_unrelated_atlas_png(tmp_path):
+    APNG.write(tmp_path / "walk.png", [clip(3)], fps=10, recipe=RECIPE)  # a toolkit APNG, recipe and all
+    before = sha(tmp_path / "walk.png")
+    with pytest.raises(ExportError, match=r"walk\.png.*(another name|delete)"):
+        SPRITESHEET.write(tmp_path / "walk.json", [clip(4)], fps=10, recipe=RECIPE)
+    assert sha(tmp_path / "walk.png") == before and not (tmp_path / "walk.json").exists()
+    (tmp_path / "other.png").write_bytes(b"not a png")
+    with pytest.raises(ExportError, match=r"other\.png"):
+        SPRITESHEET.write(tmp_path / "other.json", [clip(4)], fps=10)
+
+
+def test_spritesheet_reexport_over_its_own_atlas(tmp_path):
+    SPRITESHEET.write(tmp_path / "s.json", [clip(4)], fps=10, recipe=RECIPE)
+    SPRITESHEET.write(tmp_path / "s.json", [clip(5)], fps=10)
+    assert json.loads((tmp_path / "s.json").read_text())["meta"]["frameCount"] == 5
+    SPRITESHEET.write(tmp_path / "s.png", [clip(2)], fps=10)  # naming the atlas itself is explicit
+    assert json.loads((tmp_path / "s.json").read_text())["meta"]["frameCount"] == 2

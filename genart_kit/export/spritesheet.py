@@ -14,7 +14,9 @@ writes it; ``meta`` adds a plain grid description (``columns``, ``rows``, ``fram
 
 Frames are laid out row by row. The atlas is the whole clip in one image, so memory grows with the clip
 (a sheet is meant for short loops): atlases over ``max_side`` pixels (default 16384, the common GPU texture
-limit) are refused with a suggestion.
+limit) are refused with a suggestion. An existing ``<stem>.png`` is only replaced when it is the atlas of a
+previous sprite-sheet export (its ``<stem>.json`` frame table names it); any other PNG there (say an APNG
+rendered earlier) is refused with an :class:`ExportError` rather than silently overwritten.
 """
 
 from __future__ import annotations
@@ -64,7 +66,8 @@ class SpriteSheetExporter:
             compress_level: zlib level 0..9.
 
         Raises:
-            ExportError: bad fps, unwritable path, no frames, or an atlas larger than *max_side*.
+            ExportError: bad fps, unwritable path, no frames, an atlas larger than *max_side*, or an existing
+                ``<stem>.png`` that is not this sprite sheet's previous atlas (when *path* is the ``.json``).
             InvalidInputError: bad frames or options.
         """
         fps = check_fps(fps)
@@ -82,6 +85,12 @@ class SpriteSheetExporter:
             png_path, json_path = target.with_suffix(".png"), target.with_suffix(".json")
         check_target(png_path)
         check_target(json_path)
+        if png_path != target and png_path.exists() and not _own_atlas(png_path, json_path):
+            raise ExportError(
+                f"{png_path} already exists and was not written by a sprite-sheet export (no {json_path.name} "
+                f"frame table from genart-kit names it), so the atlas would overwrite it; choose another name for "
+                f"the sprite sheet, or delete {png_path.name} first."
+            )
         stream = FrameStream(batches, max_side=max_side, fmt="sprite sheet")
         h, w, c = stream.peek()
         frames: list[np.ndarray] = []
@@ -119,6 +128,16 @@ class SpriteSheetExporter:
         if total_frames is not None and total_frames != n:
             log.warning("total_frames=%s but the clip had %d frames", total_frames, n)
         return target
+
+
+def _own_atlas(png_path: Path, json_path: Path) -> bool:
+    """True if *png_path* is the atlas of a previous sprite-sheet export: the sibling *json_path* is a
+    genart-kit frame table whose ``meta.image`` is *png_path*'s name."""
+    try:
+        meta = json.loads(json_path.read_text(encoding="utf-8")).get("meta")
+    except (OSError, ValueError, AttributeError):
+        return False
+    return isinstance(meta, dict) and meta.get("app") == "genart-kit" and meta.get("image") == png_path.name
 
 
 def _grid(n: int, columns: int | None, w: int, h: int, padding: int) -> tuple[int, int, int, int]:
