@@ -351,3 +351,12 @@ def test_readme_documents_every_builtin_op_and_renderer():
     missing = [f"{kind} {e.name}" for kind in ("op", "renderer") for e in reg.entries(kind)
                if e.name.replace("-", "_") not in section and (e.meta.get("plugin", "genart_kit") or "").startswith("genart")]
     assert not missing, missing
+
+
+def test_unknown_colormap_shows_close_matches_not_the_whole_list():
+    with pytest.raises(UnknownNameError) as e:
+        ga.render.colormap("magmaa")
+    msg = str(e.value)
+    assert "'magma'" in msg and "ga.render.colormap_names()" in msg
+    assert f"{len(ga.render.colormap_names())} colour maps" in msg
+    assert "Accent" not in msg and len(msg) < 400

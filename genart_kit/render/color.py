@@ -17,7 +17,7 @@ from typing import Any, Sequence
 
 import torch
 
-from ..errors import InvalidInputError, unknown_name
+from ..errors import InvalidInputError, UnknownNameError, suggest
 from .base import Renderer, Shape
 
 _TABLES_FILE = Path(__file__).with_name("colormaps.json")
@@ -75,8 +75,12 @@ def _from_matplotlib_name(name: str) -> torch.Tensor:
     import numpy as np
 
     if name not in matplotlib.colormaps:
-        raise unknown_name("colour map", name, set(_shipped()) | set(matplotlib.colormaps),
-                           hint="Use any matplotlib colour map name, or a list of colours.")
+        names = set(_shipped()) | set(matplotlib.colormaps)
+        raise UnknownNameError(
+            f"unknown colour map '{name}'.{suggest(name, names, n=3)} There are {len(names)} colour maps; "
+            f"list them with ga.render.colormap_names() (any matplotlib colour map name works), or pass a list "
+            f"of colours."
+        )
     cmap = matplotlib.colormaps[name].resampled(256)
     return torch.from_numpy(np.asarray(cmap(np.arange(256)), dtype=np.float32)[:, :3].copy())
 
