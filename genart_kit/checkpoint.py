@@ -140,6 +140,25 @@ def save_checkpoint(
                               "The previous checkpoint, if any, is unchanged.") from exc
 
 
+def shipped_weights(package_file: str | os.PathLike, name: str) -> str:
+    """Path of the pretrained weights ``<package>/weights/<name>.safetensors`` shipped with a plugin.
+
+    Args:
+        package_file: ``__file__`` of a module inside the plugin package.
+        name: registry name of the pretrained model (``"vae-mnist"``).
+
+    Raises:
+        CheckpointError: the file is missing from the installed package.
+    """
+    path = Path(package_file).with_name("weights") / f"{name}.safetensors"
+    if not path.exists():
+        raise CheckpointError(
+            f"the pretrained weights of '{name}' are missing from the installed package ({path}); reinstall "
+            f"genart-kit (the .safetensors files are package data) or train your own with genart train."
+        )
+    return str(path)
+
+
 def _is_safetensors(path: Path) -> bool:
     try:
         with open(path, "rb") as fh:

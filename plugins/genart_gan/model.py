@@ -293,17 +293,9 @@ def load_cgan(checkpoint: Any = None, device: Any = None, **options: Any) -> GAN
 
 
 def _weights(name: str) -> str:
-    from pathlib import Path
+    from genart_kit.checkpoint import shipped_weights
 
-    from genart_kit.errors import CheckpointError
-
-    path = Path(__file__).with_name("weights") / f"{name}.safetensors"
-    if not path.exists():
-        raise CheckpointError(
-            f"the pretrained weights of '{name}' are missing from the installed package ({path}); reinstall "
-            f"genart-kit (the .safetensors files are package data) or train your own with genart train."
-        )
-    return str(path)
+    return shipped_weights(__file__, name)
 
 
 def load_pretrained_gan_mnist(checkpoint: Any = None, device: Any = None, **options: Any) -> GAN:
