@@ -15,8 +15,6 @@ the REPL start fast. Sub-modules (``ga.latent``, ``ga.render``, ``ga.export``, .
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 from typing import TYPE_CHECKING, Any
 
 from .errors import GenartError
@@ -41,7 +39,7 @@ __all__ = [
 _SUBMODULES = {"registry", "latent", "render", "export", "pipeline", "sketch", "errors", "hookspecs", "plugins", "training", "checkpoint"}
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .model import GenerativeModel
+    from .generative import GenerativeModel
     from .registry import Registry
 
 
@@ -56,7 +54,7 @@ def model(name: str, *, checkpoint: str | None = None, device: str | None = None
         **options: architecture options passed to the model's loader.
 
     Returns:
-        a :class:`genart_kit.model.GenerativeModel` in eval mode.
+        a :class:`genart_kit.generative.GenerativeModel` in eval mode.
 
     Raises:
         UnknownNameError: no model of that name (the message lists close names).
@@ -75,16 +73,3 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__) | _SUBMODULES)
-
-
-class _Package(types.ModuleType):
-    """Keep ``genart_kit.model`` the loader function: importing the ``genart_kit.model`` submodule would
-    otherwise replace the attribute with the submodule, and the next ``ga.model("vae-mnist")`` would fail."""
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name == "model" and isinstance(value, types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package

@@ -33,7 +33,7 @@ Register = Callable[..., Any]
 @hookspec
 def register_models(register: Register) -> None:
     """Register generative models. The loader is called as ``loader(checkpoint=None, device=None)`` and
-    returns a :class:`genart_kit.model.GenerativeModel`. Meta: ``latent_dim`` (int), ``image_shape``
+    returns a :class:`genart_kit.generative.GenerativeModel`. Meta: ``latent_dim`` (int), ``image_shape``
     ((C, H, W)), ``conditional`` (bool), ``num_classes`` (int or None), ``pretrained`` (bool: weights ship
     with the plugin), ``trainable`` (bool: ``genart train`` can train it)."""
 

@@ -91,3 +91,12 @@ def test_usage_errors_are_one_line():
         "genart: error: argument KIND: invalid choice: 'modles' (choose from 'models', 'ops', 'renderers', "
         "'exporters', 'conditioners', 'datasets') (see `genart list --help`)"
     ]
+
+
+def test_model_function_survives_importing_the_contract_module():
+    import importlib
+
+    import genart_kit as ga
+
+    importlib.import_module("genart_kit.generative")
+    assert callable(ga.model) and ga.model.__module__ == "genart_kit"

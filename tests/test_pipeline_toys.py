@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from genart_kit.model import GenerativeModel
+from genart_kit.generative import GenerativeModel
 
 
 class ToyModel(GenerativeModel):

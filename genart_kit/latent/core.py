@@ -165,7 +165,7 @@ def keyframes(source: Any, n: int, *, seed: int = 0, truncation: float | None = 
     if model is not None and hasattr(model, "sample_latents"):
         z = model.sample_latents(n, seed=seed, truncation=truncation)
         return as_vectors(z, "keyframes", dim=dim)
-    from ..model import seeded_generator
+    from ..generative import seeded_generator
 
     z = torch.randn(n, dim, generator=seeded_generator(seed), dtype=torch.float32)
     if truncation is not None:

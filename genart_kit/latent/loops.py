@@ -26,7 +26,7 @@ from .core import Latents, as_vectors, check_float, check_frames, check_seed, de
 
 
 def _coefficients(dim: int, harmonics: int, seed: int) -> torch.Tensor:
-    from ..model import seeded_generator
+    from ..generative import seeded_generator
 
     # [harmonics, 2, D]: cos and sin coefficients of each harmonic, drawn in a fixed order so that adding
     # harmonics keeps the lower ones (the same seed gives a related, smoother/rougher loop).

@@ -55,7 +55,7 @@ def random_walk(
     step = check_float(step, "step", low=0.0, high=1.0, low_open=True)
     bound = check_float(bound, "bound", low=0.0, high=1e6, low_open=True)
     dim, _ = source_info(source)
-    from ..model import seeded_generator
+    from ..generative import seeded_generator
 
     z0 = torch.randn(dim, generator=seeded_generator(seed), dtype=torch.float64)
     if start is not None:
@@ -215,7 +215,7 @@ def shift(latents: Latents, direction: Any, amount: Any = 1.0) -> Latents:
 
 def orthonormal_directions(dim: int, n: int, seed: int) -> torch.Tensor:
     """*n* random orthonormal directions ``[n, D]`` (QR of a Gaussian matrix, seeded). Requires ``n <= D``."""
-    from ..model import seeded_generator
+    from ..generative import seeded_generator
 
     if n > dim:
         raise InvalidInputError(f"cannot pick {n} orthogonal directions in a {dim}-dimensional latent space.")

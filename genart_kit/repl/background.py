@@ -299,7 +299,7 @@ class Preloader:
         after: optional callable run at the end (e.g. warming the registry).
     """
 
-    DEFAULT_MODULES = ("torch", "genart_kit.model", "genart_kit.pipeline", "genart_kit.latent", "genart_kit.render")
+    DEFAULT_MODULES = ("torch", "genart_kit.generative", "genart_kit.pipeline", "genart_kit.latent", "genart_kit.render")
 
     def __init__(self, modules: tuple[str, ...] = DEFAULT_MODULES, after: Callable[[], Any] | None = None) -> None:
         self.modules = modules

@@ -22,7 +22,7 @@ from torch import nn
 
 from genart_kit.checkpoint import build_model
 from genart_kit.errors import InvalidInputError
-from genart_kit.model import GenerativeModel
+from genart_kit.generative import GenerativeModel
 
 __all__ = ["GAN", "DCGANGenerator", "DCGANDiscriminator", "GANTrainingStep", "load_gan", "load_cgan",
            "load_pretrained_gan_mnist", "load_pretrained_cgan_mnist", "upsampling_plan", "dcgan_init"]

@@ -25,7 +25,7 @@ from torch import nn
 
 from genart_kit.checkpoint import build_model
 from genart_kit.errors import InvalidInputError
-from genart_kit.model import GenerativeModel
+from genart_kit.generative import GenerativeModel
 
 __all__ = ["VAE", "VAETrainingStep", "load_vae", "load_cvae", "load_pretrained_vae_mnist",
            "load_pretrained_cvae_mnist", "negative_elbo"]
