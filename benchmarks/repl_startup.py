@@ -23,6 +23,7 @@ import os
 import pty
 import re
 import select
+import shutil
 import signal
 import statistics
 import struct
@@ -55,7 +56,8 @@ def time_once(argv: list[str]) -> float:
 def repl_session(model: str, timeout: float = 120.0) -> dict[str, float]:
     """One `genart repl` run in a pty; returns the three times in seconds since the process started."""
     env = dict(os.environ)
-    env["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="genart-bench-")
+    data_home = tempfile.mkdtemp(prefix="genart-bench-")
+    env["XDG_DATA_HOME"] = data_home
     env["TERM"] = "xterm-256color"
     t0 = time.perf_counter()
     pid, fd = pty.fork()
@@ -108,6 +110,7 @@ def repl_session(model: str, timeout: float = 120.0) -> dict[str, float]:
             os.waitpid(pid, 0)
     finally:
         os.close(fd)
+        shutil.rmtree(data_home, ignore_errors=True)
     return {"time_to_prompt_s": marks["prompt"], "time_to_first_answer_s": marks["answer"],
             "time_to_first_model_s": marks["model"]}
 
