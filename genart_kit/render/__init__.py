@@ -19,8 +19,9 @@ This package imports torch only when one of these names is first used.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
+
+from .._lazy import lazy_attributes
 
 _NAMES = {
     "Renderer": "base",
@@ -71,14 +72,4 @@ def get(name: str, **options: Any) -> Any:
     return entry.load(**options)
 
 
-def __getattr__(name: str) -> Any:
-    module = _NAMES.get(name)
-    if module is None:
-        raise AttributeError(f"module 'genart_kit.render' has no attribute '{name}'")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_NAMES))
+__getattr__, __dir__ = lazy_attributes(__name__, _NAMES, globals())
