@@ -361,7 +361,8 @@ def resolve_device(device: Any = None) -> torch.device:
 _CONFIG_RULES: dict[str, tuple[str, float, float]] = {
     "latent_dim": ("int", 1, 4096), "width": ("int", 1, 1024), "hidden": ("int", 1, 8192),
     "num_classes": ("int?", 1, 10000), "cond_dim": ("int?", 1, 4096), "beta": ("float", 1e-12, 1e6),
-    "ema": ("float?", 0.0, 1.0), "binarize": ("bool", 0, 1),
+    "ema": ("float?", 0.0, 1.0), "ema_start": ("int", 0, 2**62),
+    "binarize": ("bool", 0, 1),
 }
 SUPPORTED_IMAGE_SIZES = (28, 32, 64, 128)
 MAX_IMAGE_SIZE = 512

@@ -251,3 +251,20 @@ def test_gan_generator_ema_is_averaged_and_used_for_decoding(tmp_path: Path) -> 
     assert again.ema == 0.9 and torch.equal(again.decode(z), m.decode(z))
     with pytest.raises(InvalidInputError, match="ema decay"):
         tiny("gan", ema=1.5)
+
+
+def test_gan_ema_start_tracks_the_generator_until_then_averages() -> None:
+    m = tiny("gan", width=8, ema=0.9, ema_start=3)
+    assert m.config["ema_start"] == 3
+    m.train()
+    step = m.training_step(lr=1e-2)
+    batch = (torch.rand(8, 1, 28, 28), torch.zeros(8, dtype=torch.long))
+    for _ in range(3):
+        step(*batch)
+        assert all(torch.equal(p, q) for p, q in zip(m.generator.parameters(), m.generator_ema.parameters()))
+    assert int(m.ema_updates) == 0 and int(m.generator_steps) == 3
+    step(*batch)
+    assert int(m.ema_updates) == 1
+    assert any(not torch.equal(p, q) for p, q in zip(m.generator.parameters(), m.generator_ema.parameters()))
+    with pytest.raises(InvalidInputError, match="ema_start"):
+        tiny("gan", ema_start=5)  # averaging start without a decay

@@ -97,6 +97,30 @@ def test_resume_continues_exactly(tmp_path: Path, arch: str, tiny: list[str]) ->
         assert torch.equal(v, part[0][k]), k  # weights, optimizer moments, RNG state and loss history
 
 
+def test_resume_adds_generator_averaging_exactly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """3 steps without --ema, then --resume --ema --ema-start 3 to 8 == 8 steps from scratch with the same
+    options; the recorded command reproduces it; averaging cannot start in the past or be dropped."""
+    common = ["gan", "--data-dir", str(FIXTURE), "--epochs", "2", "--batch-size", "32", "--seed", "1", *TINY_GAN]
+    ema = ["--ema", "0.9", "--ema-start", "3"]
+    assert train(*common, *ema, "--steps", "8", "--out", str(tmp_path / "full")) == 0
+    assert train(*common, "--steps", "3", "--out", str(tmp_path / "part")) == 0
+    assert train(*common, "--ema", "0.9", "--ema-start", "2", "--steps", "8", "--out", str(tmp_path / "part"), "--resume") == 1
+    assert "pass --ema 0.9 --ema-start 3" in capsys.readouterr().err
+    assert train(*common, *ema, "--steps", "8", "--out", str(tmp_path / "part"), "--resume") == 0
+    full, part = load_checkpoint(tmp_path / "full" / "checkpoint.safetensors"), load_checkpoint(tmp_path / "part" / "checkpoint.safetensors")
+    assert part[1]["model_config"]["ema"] == 0.9 and part[1]["model_config"]["ema_start"] == 3
+    assert part[1]["command"] == full[1]["command"].replace(str(tmp_path / "full"), str(tmp_path / "part"))
+    assert " --ema 0.9 --ema-start 3 " in part[1]["command"]
+    assert int(part[0]["generator_steps"]) == 8 and int(part[0]["ema_updates"]) == 5
+    for k, v in full[0].items():
+        assert torch.equal(v, part[0][k]), k
+    capsys.readouterr()
+    assert train(*common, "--steps", "9", "--out", str(tmp_path / "part"), "--resume") == 1  # --ema forgotten
+    assert "different options (ema=0.9, not None, ema_start=3, not None)" in capsys.readouterr().err
+    assert train(*common, "--ema-start", "3", "--steps", "9", "--out", str(tmp_path / "x")) == 1
+    assert "--ema-start needs --ema" in capsys.readouterr().err
+
+
 def test_resume_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "r"
     assert train("vae", "--data-dir", str(FIXTURE), "--steps", "1", "--batch-size", "32", "--out", str(out), "--resume") == 1
@@ -109,31 +133,50 @@ def test_resume_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert "different options" in capsys.readouterr().err
 
 
-def test_ctrl_c_saves_a_checkpoint_and_resume_finishes(tmp_path: Path) -> None:
-    """A real SIGINT to a running `genart train` process: exit 130, checkpoint saved, --resume continues."""
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_stop_signal_saves_a_checkpoint_between_steps_and_resume_is_exact(tmp_path: Path, signum: int) -> None:
+    """A real Ctrl-C / SIGTERM to a running `genart train`: exit 128 + signal, checkpoint saved at an
+    iteration boundary (resuming it gives exactly the weights of an uninterrupted run)."""
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "genart_kit", "train", "vae", "--data-dir", str(FIXTURE), "--batch-size", "8",
-           "--epochs", "1000", "--checkpoint-every", "5", "--out", str(out), "--quiet", *TINY_VAE]
+    opts = ["--data-dir", str(FIXTURE), "--batch-size", "8", "--epochs", "1000", "--seed", "4", *TINY_VAE]
+    cmd = [sys.executable, "-m", "genart_kit", "train", "vae", *opts, "--checkpoint-every", "5", "--out", str(out), "--quiet"]
     env = dict(os.environ, OMP_NUM_THREADS="1")
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         while not (out / "checkpoint.safetensors").exists():  # training has really started
             assert proc.poll() is None, proc.communicate()
             time.sleep(0.2)
-        proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate()
+        proc.send_signal(signum)
+        stdout, stderr = proc.communicate(timeout=300)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 130, stderr
+    assert proc.returncode == 128 + signum, stderr
     assert "interrupted, checkpoint saved" in stdout
     assert "Traceback" not in stderr
     _, config = load_checkpoint(out / "checkpoint.safetensors")
     stopped = config["state"]["step"]
-    assert stopped >= 5
-    assert train("vae", "--data-dir", str(FIXTURE), "--batch-size", "8", "--epochs", "1000", "--out", str(out),
-                 "--steps", str(stopped + 3), "--resume", *TINY_VAE) == 0
-    assert load_checkpoint(out / "checkpoint.safetensors")[1]["state"]["step"] == stopped + 3
+    assert stopped >= 5 and config["state"]["pos"] == stopped % 25  # 200 images // 8 = 25 steps per epoch
+    assert train("vae", *opts, "--out", str(out), "--steps", str(stopped + 3), "--resume") == 0
+    assert train("vae", *opts, "--out", str(tmp_path / "straight"), "--steps", str(stopped + 3)) == 0
+    resumed, straight = load_checkpoint(out / "checkpoint.safetensors"), load_checkpoint(tmp_path / "straight" / "checkpoint.safetensors")
+    assert resumed[1]["state"]["step"] == stopped + 3
+    for k, v in straight[0].items():
+        assert torch.equal(v, resumed[0][k]), k
+
+
+def test_graceful_stop_sets_a_flag_and_a_second_ctrl_c_raises() -> None:
+    from genart_kit.training.stop import GracefulStop
+
+    seen: list[int] = []
+    before = signal.getsignal(signal.SIGINT)
+    with GracefulStop(on_first=seen.append) as stop:
+        assert not stop.requested
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert stop.requested and stop.signum == signal.SIGTERM and seen == [signal.SIGTERM]
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+    assert signal.getsignal(signal.SIGINT) is before  # handlers restored
 
 
 def test_ddp_two_cpu_processes_with_torchrun(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ _OPTIONS = [
     ("--data", "data"), ("--data-dir", "data_dir"), ("--image-size", "image_size"), ("--channels", "channels"),
     ("--limit", "limit"), ("--epochs", "epochs"), ("--steps", "steps"), ("--batch-size", "batch_size"),
     ("--lr", "lr"), ("--seed", "seed"), ("--latent-dim", "latent_dim"), ("--width", "width"), ("--hidden", "hidden"),
-    ("--beta", "beta"), ("--ema", "ema"), ("--num-classes", "num_classes"), ("--device", "device"), ("--out", "out"),
+    ("--beta", "beta"), ("--ema", "ema"), ("--ema-start", "ema_start"), ("--num-classes", "num_classes"), ("--device", "device"), ("--out", "out"),
     ("--sample-every", "sample_every"), ("--checkpoint-every", "checkpoint_every"),
 ]
 _FLAGS = [("--binarize", "binarize"), ("--no-download", "no_download"), ("--resume", "resume"), ("--quiet", "quiet"),
@@ -53,6 +53,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--beta", type=float, default=None, help="VAE KL weight (default 1.0)")
     p.add_argument("--ema", type=float, default=None, metavar="DECAY",
                    help="GAN: keep an exponential moving average of the generator (e.g. 0.999) and sample from it")
+    p.add_argument("--ema-start", type=int, default=None, metavar="STEP",
+                   help="GAN with --ema: begin averaging after this iteration (default 0); resuming a run without "
+                        "averaging with --ema --ema-start STEP (its current step) adds it")
     p.add_argument("--binarize", action="store_true", help="VAE: dynamically binarize training images (Bernoulli likelihood)")
     p.add_argument("--num-classes", type=int, default=None, help="conditional models: number of labels (default 10)")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:N (default: CUDA if available)")
@@ -104,6 +107,9 @@ def _validate(args: argparse.Namespace) -> None:
         need(math.isfinite(args.beta) and args.beta > 0, f"--beta must be a positive finite number (1.0 = the ELBO), got {args.beta}.")
     if args.ema is not None:
         need(0.0 < args.ema < 1.0, f"--ema must be in (0, 1) (e.g. 0.999), got {args.ema}.")
+    if args.ema_start is not None:
+        need(args.ema is not None, "--ema-start needs --ema DECAY (e.g. --ema 0.999 --ema-start 4680).")
+        need(args.ema_start >= 0, f"--ema-start must be >= 0 (an iteration number), got {args.ema_start}.")
     for flag, value, low in (("--image-size", args.image_size, 1), ("--limit", args.limit, 1), ("--num-classes", args.num_classes, 1),
                              ("--latent-dim", args.latent_dim, 1), ("--width", args.width, 1), ("--hidden", args.hidden, 1),
                              ("--sample-every", args.sample_every, 0), ("--checkpoint-every", args.checkpoint_every, 0)):
@@ -128,7 +134,8 @@ def _validate(args: argparse.Namespace) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    """Run the training; print where the run folder and model file are. Returns 0, or 130 after Ctrl-C."""
+    """Run the training; print where the run folder and model file are. Returns 0, or ``128 + signal`` after
+    a stop signal (130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP), once the checkpoint is saved."""
     import logging
 
     from ..training.loop import TrainConfig, train
@@ -149,6 +156,8 @@ def handle(args: argparse.Namespace) -> int:
                      "binarize": True if args.binarize else None, "num_classes": args.num_classes}
     if args.ema is not None:
         model_options["ema"] = args.ema
+    if args.ema_start:
+        model_options["ema_start"] = args.ema_start
     cfg = TrainConfig(
         model=args.model, data=args.data, epochs=args.epochs, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
         seed=args.seed, device=args.device, out=args.out or f"runs/{args.model}", resume=args.resume,
@@ -166,4 +175,6 @@ def handle(args: argparse.Namespace) -> int:
         print(f"model: {result.model_path}")
         print(f"checkpoint: {result.checkpoint}")
         sys.stdout.flush()
-    return 130 if result.interrupted else 0
+    if result.interrupted:
+        return 128 + int(result.stop_signal or 2)
+    return 0

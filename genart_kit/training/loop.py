@@ -13,7 +13,8 @@ seeded with ``seed + rank``. A checkpoint stores the RNG state, optimizer moment
 ``--resume`` continues exactly where it stopped (same losses as an uninterrupted run on the same machine).
 
 Run folder (``--out``): ``checkpoint.safetensors`` (weights + training state + config, written atomically
-after every epoch, every ``checkpoint_every`` steps, at the end and on Ctrl-C), ``model.safetensors``
+after every epoch, every ``checkpoint_every`` steps, at the end and on Ctrl-C / SIGTERM / SIGHUP, always
+between two iterations: see :mod:`genart_kit.training.stop`), ``model.safetensors``
 (weights + config only: what ``genart sample --checkpoint`` and the shipped plugins use),
 ``samples_epochNNN.png`` (a fixed-latent grid per epoch), ``losses.png`` (loss curves) and ``train.json``
 (summary).
@@ -36,6 +37,7 @@ import torch
 from ..checkpoint import atomic_write_bytes, load_checkpoint, load_state_into, package_versions, resolve_device, save_checkpoint
 from ..errors import CheckpointError, InvalidInputError
 from .data import ImageTensorDataset, load_dataset
+from .stop import GracefulStop
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +110,7 @@ class TrainResult:
     images_per_second: float
     history: dict[str, list[float]]
     wall_images_per_second: float = 0.0
+    stop_signal: int | None = None
 
 
 def seed_for(seed: int, epoch: int) -> torch.Generator:
@@ -266,8 +269,9 @@ def train(cfg: TrainConfig) -> TrainResult:
     alone writes files.
 
     Returns:
-        TrainResult. On Ctrl-C (KeyboardInterrupt) a checkpoint is saved and the result has
-        ``interrupted=True``.
+        TrainResult. On Ctrl-C, SIGTERM or SIGHUP (when called from the main thread) the current iteration
+        finishes, a checkpoint is saved and the result has ``interrupted=True`` and ``stop_signal`` set; a
+        second Ctrl-C raises KeyboardInterrupt at once, keeping the last complete checkpoint.
 
     Raises:
         DatasetError, UnknownNameError, InvalidInputError: bad dataset / model / options.
@@ -351,14 +355,19 @@ def _train(cfg: TrainConfig, device: torch.device, rank: int, world: int) -> Tra
                 "use another --out folder."
             )
         saved_cfg = config.get("model_config", {})
-        diffs = [k for k in saved_cfg if k in model.config and json.dumps(saved_cfg[k]) != json.dumps(model.config[k])]
+        state = config.get("state", {})
+        added: set[str] = set()
+        adapt = getattr(model, "adapt_resume_state", None)  # e.g. the GAN adds generator averaging (--ema) here
+        if callable(adapt) and isinstance(saved_cfg, dict):
+            tensors, added = adapt(tensors, saved_cfg, int(state.get("step", 0)))
+        diffs = sorted(k for k in set(saved_cfg) | set(model.config)
+                       if k not in added and json.dumps(saved_cfg.get(k)) != json.dumps(model.config.get(k)))
         if diffs:
             raise CheckpointError(
-                f"--resume: the checkpoint was trained with different options ({', '.join(f'{k}={saved_cfg[k]}' for k in diffs)}); "
+                f"--resume: the checkpoint was trained with different options ({', '.join(f'{k}={saved_cfg.get(k)}, not {model.config.get(k)}' for k in diffs)}); "
                 "pass the same options or use another --out folder."
             )
         load_state_into(model, tensors, path=ckpt_path, arch=cfg.model)
-        state = config.get("state", {})
         if not isinstance(state.get("optimizers"), dict) or not set(step_fn.optimizers) <= set(state["optimizers"]):
             raise CheckpointError(
                 f"--resume: '{ckpt_path}' is a model export (weights only), not a resumable training checkpoint "
@@ -472,40 +481,72 @@ def _train(cfg: TrainConfig, device: torch.device, rank: int, world: int) -> Tra
         out.mkdir(parents=True, exist_ok=True)
         log.info("training %s on %s (%d images, %d steps/epoch, world %d) -> %s", cfg.model, dataset.name, n, steps_per_epoch, world, out)
     bar = ProgressBar(total_steps, f"{cfg.model}", enabled=cfg.progress and main)
+
+    def on_signal(signum: int) -> None:
+        if main:
+            bar.close()
+            log.warning("stop requested (signal %d): finishing step %d, then saving a checkpoint "
+                        "(press Ctrl-C again to quit without saving)", signum, step + 1)
+
+    stop = GracefulStop(on_first=on_signal)
+
+    def stop_requested() -> bool:
+        """Any rank got a stop signal (all ranks agree, so they leave the collective ops together)."""
+        if world == 1:
+            return stop.requested
+        import torch.distributed as dist
+
+        flag = torch.tensor([stop.signum or 0], dtype=torch.int64, device=device)
+        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+        if flag.item() and stop.signum is None:
+            stop.signum = int(flag.item())
+        return bool(flag.item())
+
     try:
-        while epoch < cfg.epochs and step < total_steps:
-            perm = torch.randperm(n, generator=seed_for(cfg.seed, epoch))[rank::world]
-            bar.desc = f"{cfg.model} epoch {epoch + 1}/{cfg.epochs}"
-            while pos < steps_per_epoch and step < total_steps:
-                idx = perm[pos * cfg.batch_size:(pos + 1) * cfg.batch_size]
-                images, labels = dataset.get_batch(idx)
-                images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
-                last = step_fn(images, labels)
-                for k, v in last.items():
-                    history.setdefault(k, []).append(v)
-                pos += 1
-                step += 1
-                images_seen += images.shape[0] * world
-                if not all(math.isfinite(v) for v in last.values()):
-                    raise InvalidInputError(f"training diverged at step {step} (losses {last}); lower --lr or change --seed.")
-                bar.update(step, last, images_seen / max(time.perf_counter() - t_start - io_time[0], 1e-9))
-                if cfg.checkpoint_every and step % cfg.checkpoint_every == 0:
+        with stop:
+            while epoch < cfg.epochs and step < total_steps and not interrupted:
+                perm = torch.randperm(n, generator=seed_for(cfg.seed, epoch))[rank::world]
+                bar.desc = f"{cfg.model} epoch {epoch + 1}/{cfg.epochs}"
+                while pos < steps_per_epoch and step < total_steps:
+                    idx = perm[pos * cfg.batch_size:(pos + 1) * cfg.batch_size]
+                    images, labels = dataset.get_batch(idx)
+                    images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
+                    last = step_fn(images, labels)
+                    for k, v in last.items():
+                        history.setdefault(k, []).append(v)
+                    pos += 1
+                    step += 1
+                    images_seen += images.shape[0] * world
+                    if not all(math.isfinite(v) for v in last.values()):
+                        raise InvalidInputError(f"training diverged at step {step} (losses {last}); lower --lr or change --seed.")
+                    bar.update(step, last, images_seen / max(time.perf_counter() - t_start - io_time[0], 1e-9))
+                    if stop_requested():
+                        interrupted = True
+                        break
+                    if cfg.checkpoint_every and step % cfg.checkpoint_every == 0:
+                        timed(save)
+                if interrupted:
+                    break
+                if pos >= steps_per_epoch:
+                    epoch += 1
+                    pos = 0
+                    if cfg.sample_every and (epoch % cfg.sample_every == 0 or epoch == cfg.epochs):
+                        timed(write_samples, epoch)
                     timed(save)
-            if pos >= steps_per_epoch:
-                epoch += 1
-                pos = 0
-                if cfg.sample_every and (epoch % cfg.sample_every == 0 or epoch == cfg.epochs):
-                    timed(write_samples, epoch)
-                timed(save)
-        if pos:  # stopped by --steps mid-epoch: still leave a grid
-            timed(write_samples, epoch + 1)
-        timed(save, final=True)
-    except KeyboardInterrupt:
-        interrupted = True
+            if interrupted:
+                bar.close()
+                if main:
+                    log.warning("interrupted: saving checkpoint at step %d to %s (continue with --resume)", step, ckpt_path)
+                save(final=True)
+            else:
+                if pos:  # stopped by --steps mid-epoch: still leave a grid
+                    timed(write_samples, epoch + 1)
+                timed(save, final=True)
+    except KeyboardInterrupt:  # a second Ctrl-C: leave now; the last complete checkpoint stays as it was
         bar.close()
         if main:
-            log.warning("interrupted: saving checkpoint at step %d to %s (continue with --resume)", step, ckpt_path)
-        save(final=True)
+            log.warning("stopped without saving; %s holds the last complete checkpoint", ckpt_path)
+        raise
     finally:
         bar.update(step, last, images_seen / max(time.perf_counter() - t_start - io_time[0], 1e-9), force=True)
         bar.close()
@@ -513,7 +554,7 @@ def _train(cfg: TrainConfig, device: torch.device, rank: int, world: int) -> Tra
     busy = elapsed - io_time[0]
     ips = images_seen / busy if busy > 0 else 0.0
     result = TrainResult(out=out, checkpoint=ckpt_path, model_path=model_path, step=step, epoch=epoch,
-                         interrupted=interrupted, losses=last, images_per_second=ips, history=history,
+                         interrupted=interrupted, stop_signal=stop.signum, losses=last, images_per_second=ips, history=history,
                          wall_images_per_second=images_seen / elapsed if elapsed > 0 else 0.0)
     if main:
         summary = {"model": cfg.model, "data": dataset.name, "step": step, "epoch": epoch, "interrupted": interrupted,

@@ -135,13 +135,18 @@ class GAN(GenerativeModel):
             updated after every generator step and used by :meth:`decode` (weight averaging as in Yazici
             et al. 2019, "The Unusual Effectiveness of Averaging in GAN Training"; Karras et al. 2018).
             The effective decay warms up as min(ema, (1 + t) / (10 + t)) over the t updates so far.
+        ema_start: generator step after which averaging begins (default 0: from the first step). Until then
+            the average simply tracks the generator, so early, poor weights never enter it (Yazici et al.
+            2019 start averaging late). A run that adds ``--ema`` when resumed at step S is bit-identical to
+            one trained from scratch with ``ema_start=S``.
 
     ``decode(z, condition)`` returns ``(G(z, y) + 1) / 2``: float32 ``[N, C, H, W]`` in [0, 1], in eval mode
     (BatchNorm running statistics), so one latent renders identically alone or in a batch.
     """
 
     def __init__(self, latent_dim: int = 64, image_shape: Any = (1, 28, 28), width: int = 32,
-                 num_classes: int | None = None, cond_dim: int | None = None, ema: float | None = None) -> None:
+                 num_classes: int | None = None, cond_dim: int | None = None, ema: float | None = None,
+                 ema_start: int = 0) -> None:
         super().__init__()
         image_shape = tuple(int(v) for v in image_shape)
         if len(image_shape) != 3 or image_shape[1] != image_shape[2] or image_shape[0] not in (1, 3):
@@ -159,10 +164,15 @@ class GAN(GenerativeModel):
         if ema is not None and not (0.0 < float(ema) < 1.0):
             raise InvalidInputError(f"ema decay must be in (0, 1), e.g. 0.999; got {ema}.")
         self.ema = float(ema) if ema else None
+        if int(ema_start) < 0 or (ema_start and not self.ema):
+            raise InvalidInputError(f"ema_start must be >= 0 and needs an ema decay, got ema_start={ema_start}, ema={ema}.")
+        self.ema_start = int(ema_start)
         self.config = {"architecture": self.name, "latent_dim": self.latent_dim, "image_shape": list(image_shape),
                        "width": int(width), "num_classes": self.num_classes, "cond_dim": self.cond_dim}
         if self.ema:
             self.config["ema"] = self.ema
+            if self.ema_start:
+                self.config["ema_start"] = self.ema_start
         self.generator = DCGANGenerator(self.latent_dim, image_shape, int(width), k)
         self.discriminator = DCGANDiscriminator(image_shape, int(width), k)
         dcgan_init(self)
@@ -171,11 +181,17 @@ class GAN(GenerativeModel):
 
             self.generator_ema = copy.deepcopy(self.generator).requires_grad_(False)
             self.register_buffer("ema_updates", torch.zeros((), dtype=torch.long))
+            self.register_buffer("generator_steps", torch.zeros((), dtype=torch.long))
 
     @torch.no_grad()
     def update_ema(self) -> None:
-        """Move the averaged generator towards the current one (no-op without ``ema``); copies BN statistics."""
+        """Call after each generator step: move the averaged generator towards the current one, or copy it
+        while ``generator_steps <= ema_start``; BN statistics are always copied. No-op without ``ema``."""
         if not self.ema:
+            return
+        self.generator_steps += 1
+        if int(self.generator_steps) <= self.ema_start:
+            self.start_ema_from_generator()
             return
         t = int(self.ema_updates)
         decay = min(self.ema, (1.0 + t) / (10.0 + t))
@@ -184,6 +200,48 @@ class GAN(GenerativeModel):
         for b_ema, b in zip(self.generator_ema.buffers(), self.generator.buffers()):
             b_ema.copy_(b)
         self.ema_updates += 1
+
+    @torch.no_grad()
+    def start_ema_from_generator(self) -> None:
+        """(Re)start the average at the current generator: copy its weights and BN statistics, zero the
+        update count t (so the decay warm-up starts again)."""
+        for p_ema, p in zip(self.generator_ema.parameters(), self.generator.parameters()):
+            p_ema.copy_(p)
+        for b_ema, b in zip(self.generator_ema.buffers(), self.generator.buffers()):
+            b_ema.copy_(b)
+        self.ema_updates.zero_()
+
+    def adapt_resume_state(self, tensors: dict[str, torch.Tensor], saved_config: dict[str, Any],
+                           step: int) -> tuple[dict[str, torch.Tensor], set[str]]:
+        """Let ``genart train --resume`` add generator averaging to a run trained without it.
+
+        Called by the training loop with the checkpoint's *tensors*, its ``model_config`` and its global
+        *step*. When this model has ``ema`` and the checkpoint has none, the averaged generator starts as a
+        copy of the checkpoint's generator (``generator_steps = step``, ``ema_updates = 0``), which is
+        exactly the state a from-scratch run with ``ema_start >= step`` has at that step.
+
+        Returns:
+            ``(tensors, keys)``: the tensors to load and the config keys allowed to differ (``ema``,
+            ``ema_start``), or the inputs unchanged and an empty set.
+        Raises:
+            CheckpointError: the run is already past ``ema_start`` (averaging cannot begin in the past).
+        """
+        if not self.ema or "ema" in saved_config or any(k.startswith("generator_ema.") for k in tensors):
+            return tensors, set()
+        from genart_kit.errors import CheckpointError
+
+        if step > self.ema_start:
+            raise CheckpointError(
+                f"--resume: this run was trained without --ema and is at step {step}; averaging can start from "
+                f"now on, not at step {self.ema_start}: pass --ema {self.ema} --ema-start {step}."
+            )
+        tensors = dict(tensors)
+        for k, v in list(tensors.items()):
+            if k.startswith("generator."):
+                tensors["generator_ema." + k[len("generator."):]] = v
+        tensors["ema_updates"] = torch.zeros((), dtype=torch.long)
+        tensors["generator_steps"] = torch.tensor(step, dtype=torch.long)
+        return tensors, {"ema", "ema_start"}
 
     def condition_vector(self, cond: torch.Tensor | None) -> torch.Tensor | None:
         """Labels ``[N]`` int64 -> one-hot ``[N, num_classes]`` float32; vectors pass through; None -> None."""
@@ -278,7 +336,7 @@ def load_gan(checkpoint: Any = None, device: Any = None, **options: Any) -> GAN:
     """Registry loader for the ``gan`` architecture (untrained unless *checkpoint* is given).
 
     Options: ``latent_dim`` (64), ``image_shape`` ((1, 28, 28)), ``width`` (32), ``ema`` (None: no
-    generator weight averaging).
+    generator weight averaging), ``ema_start`` (0: average from the first generator step).
     Raises CheckpointError for an unsafe/unreadable checkpoint or one for another architecture.
     """
     options.pop("num_classes", None)
