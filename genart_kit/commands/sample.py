@@ -48,7 +48,7 @@ def to_uint8(frames: Any) -> Any:
 
 
 def write_samples(frames: Any, out: str | Path, nrow: int | None = None) -> Path:
-    """Write frames to *out* atomically: a PNG grid (``torchvision.utils.make_grid``, 2 px white padding) or a
+    """Write frames to *out* atomically: a PNG grid (:func:`genart_kit.render.layout.grid`, 2 px white padding) or a
     ``.npy`` uint8 array. *frames* is a float tensor ``[N, C, H, W]`` in [0, 1] or the uint8 array of
     :func:`to_uint8`.
 
@@ -74,11 +74,12 @@ def write_samples(frames: Any, out: str | Path, nrow: int | None = None) -> Path
         np.save(buf, arr, allow_pickle=False)
     else:
         from PIL import Image
-        from torchvision.utils import make_grid
+
+        from ..render.layout import grid as layout_grid
 
         n = arr.shape[0]
         nchw = torch.from_numpy(arr[:, None] if arr.ndim == 3 else arr.transpose(0, 3, 1, 2).copy())
-        grid = make_grid(nchw, nrow=nrow or max(1, math.ceil(math.sqrt(n))), padding=2, pad_value=255)
+        grid = layout_grid(nchw, nrow or max(1, math.ceil(math.sqrt(n))), padding=2, background=255)
         if arr.ndim == 3:
             img = Image.fromarray(grid[0].numpy(), mode="L")
         else:

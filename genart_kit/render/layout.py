@@ -19,7 +19,7 @@ def grid(frames: torch.Tensor, cols: int | None = None, *, padding: int = 0, bac
         frames: ``[K, C, H, W]`` (one grid) or ``[B, K, C, H, W]`` (B grids), float in [0, 1].
         cols: columns (default ``ceil(sqrt(K))``); rows follow.
         padding: pixels of *background* between and around cells (>= 0).
-        background: value of padding and empty cells, in [0, 1].
+        background: value of padding and empty cells (in [0, 1] for float frames, 0..255 for uint8).
 
     Returns:
         ``[C, H', W']`` or ``[B, C, H', W']`` with ``H' = rows * H + (rows + 1) * padding`` and

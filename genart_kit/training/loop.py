@@ -216,9 +216,10 @@ def _save_grid(path: Path, frames: torch.Tensor, nrow: int) -> None:
     import io
 
     from PIL import Image
-    from torchvision.utils import make_grid
 
-    grid = make_grid(frames.detach().cpu(), nrow=nrow, padding=2, pad_value=1.0)
+    from ..render.layout import grid as layout_grid
+
+    grid = layout_grid(frames.detach().cpu(), nrow, padding=2, background=1.0)
     arr = grid.mul(255).add_(0.5).clamp_(0, 255).to(torch.uint8).permute(1, 2, 0).numpy()
     if arr.shape[2] == 1 or (arr[..., 0] == arr[..., 1]).all() and (arr[..., 1] == arr[..., 2]).all():
         img = Image.fromarray(arr[..., 0], mode="L")
