@@ -318,12 +318,33 @@ def test_out_folder_safety(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     err = capsys.readouterr().err
     assert "already holds a run" in err and "--resume" in err
     assert (out / "checkpoint.safetensors").read_bytes() == before
+    (out / "samples_epoch007.png").write_bytes(b"stale grid of the old run")
     assert train(*common, "--seed", "9", "--out", str(out), "--overwrite") == 0
     assert (out / "checkpoint.safetensors").read_bytes() != before
+    assert not (out / "samples_epoch007.png").exists()  # nothing of the old run is left to mislead
+    assert (out / "samples_epoch001.png").exists()
+    assert train(*common, "--out", str(out), "--overwrite", "--resume") == 1
+    assert "contradict" in capsys.readouterr().err
     # a weights-only model export under the checkpoint name is not resumable
     (out / "checkpoint.safetensors").write_bytes((out / "model.safetensors").read_bytes())
     assert train(*common, "--steps", "2", "--out", str(out), "--resume") == 1
     assert "model export" in capsys.readouterr().err
+
+
+def test_python_train_api_refuses_to_replace_a_run(tmp_path: Path) -> None:
+    from genart_kit.errors import InvalidInputError
+    from genart_kit.training.loop import TrainConfig, train as train_api
+
+    out = tmp_path / "run"
+    cfg = dict(model="vae", data_options={"data_dir": str(FIXTURE)}, steps=1, batch_size=32, out=str(out), progress=False,
+               model_options={"width": 4, "hidden": 16, "latent_dim": 4})
+    train_api(TrainConfig(**cfg))
+    before = (out / "checkpoint.safetensors").read_bytes()
+    with pytest.raises(InvalidInputError, match="already holds a run"):
+        train_api(TrainConfig(**cfg, seed=5))
+    assert (out / "checkpoint.safetensors").read_bytes() == before
+    train_api(TrainConfig(**cfg, seed=5, overwrite=True))
+    assert (out / "checkpoint.safetensors").read_bytes() != before
 
 
 def test_disk_full_during_checkpoint_is_a_checkpoint_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -124,13 +124,7 @@ def _validate(args: argparse.Namespace) -> None:
         return  # the training loop says it is not a trainable architecture
     out = Path(args.out or f"runs/{args.model}")
     need(not out.exists() or out.is_dir(), f"--out '{out}' is an existing file, not a folder; pass a folder for the run (e.g. --out runs/{args.model}).")
-    existing = [n for n in ("checkpoint.safetensors", "model.safetensors") if (out / n).exists()]
-    if existing and not args.resume and not getattr(args, "overwrite", False) and int(__import__("os").environ.get("RANK", "0")) == 0:
-        raise InvalidInputError(
-            f"--out '{out}' already holds a run ({', '.join(existing)}); continue it with --resume, pick a new --out, "
-            "or pass --overwrite to replace it."
-        )
-    need(not (args.resume and getattr(args, "overwrite", False)), "--resume and --overwrite contradict each other; pass one.")
+    # an --out that already holds a run (without --resume / --overwrite) is refused by training.loop.train
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -161,6 +155,7 @@ def handle(args: argparse.Namespace) -> int:
     cfg = TrainConfig(
         model=args.model, data=args.data, epochs=args.epochs, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
         seed=args.seed, device=args.device, out=args.out or f"runs/{args.model}", resume=args.resume,
+        overwrite=args.overwrite,
         data_options=data_options, model_options=model_options, sample_every=args.sample_every,
         checkpoint_every=args.checkpoint_every, command=command_line(args), progress=not args.quiet,
         invocation=command_line(args) + (" --resume" if args.resume else ""),

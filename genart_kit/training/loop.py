@@ -66,6 +66,9 @@ class TrainConfig:
         device: ``cpu``, ``cuda``, ``cuda:N`` or ``None`` (CUDA if available; the local rank's GPU under torchrun).
         out: run folder.
         resume: continue from ``out/checkpoint.safetensors`` (error when there is none).
+        overwrite: start from scratch in an *out* that already holds a run, deleting its files (checkpoint,
+            model, sample grids, loss curve, summary) once the new run has started; without it (or
+            *resume*) such a folder is refused, so no run is ever replaced by accident.
         data_options: dataset options (``data_dir``, ``image_size``, ``channels``, ``limit``, ``download``).
         model_options: architecture options (``latent_dim``, ``width``, ``hidden``, ``beta``, ``binarize``).
         sample_every: write a sample grid every N epochs (0 = never; the last epoch always gets one).
@@ -85,6 +88,7 @@ class TrainConfig:
     device: str | None = None
     out: str = "runs/train"
     resume: bool = False
+    overwrite: bool = False
     data_options: dict[str, Any] = field(default_factory=dict)
     model_options: dict[str, Any] = field(default_factory=dict)
     sample_every: int = 1
@@ -171,19 +175,24 @@ def _dist_info() -> tuple[int, int, int]:
     return rank, world, local
 
 
+def _trainable_entry(name: str) -> Any:
+    """The registry entry of architecture *name*; raises UnknownNameError / InvalidInputError (not trainable)."""
+    from ..registry import get_registry
+
+    reg = get_registry()
+    entry = reg.get("model", name)
+    if not entry.meta.get("trainable", False):
+        trainable = [e.name for e in reg.entries("model") if e.meta.get("trainable")]
+        raise InvalidInputError(
+            f"model '{name}' is not a trainable architecture; train one of: {', '.join(trainable)} "
+            f"(e.g. genart train {trainable[0] if trainable else 'vae'} --data mnist)."
+        )
+    return entry
+
+
 def _load_architecture(name: str, **options: Any) -> Any:
     try:
-        from ..registry import get_registry
-
-        reg = get_registry()
-        entry = reg.get("model", name)
-        if not entry.meta.get("trainable", False):
-            trainable = [e.name for e in reg.entries("model") if e.meta.get("trainable")]
-            raise InvalidInputError(
-                f"model '{name}' is not a trainable architecture; train one of: {', '.join(trainable)} "
-                f"(e.g. genart train {trainable[0] if trainable else 'vae'} --data mnist)."
-            )
-        return entry.load(checkpoint=None, device="cpu", **options)
+        return _trainable_entry(name).load(checkpoint=None, device="cpu", **options)
     except ImportError:  # pragma: no cover - registry missing in a partial checkout
         from ..plugins import import_object
 
@@ -262,6 +271,18 @@ def _save_loss_curve(path: Path, history: dict[str, list[float]], steps_per_epoc
 # ---------------------------------------------------------------------------------------------- train
 
 
+def run_files(out: Path, everything: bool = True) -> list[Path]:
+    """The files of a run in folder *out* that exist: the checkpoint and model, and with *everything* also
+    the sample grids, the loss curve and the summary that :func:`train` writes."""
+    names = ["checkpoint.safetensors", "model.safetensors"]
+    if everything:
+        names += ["losses.png", "train.json"]
+    found = [out / n for n in names if (out / n).is_file()]
+    if everything and out.is_dir():
+        found += sorted(out.glob("samples_epoch[0-9][0-9][0-9]*.png"))
+    return found
+
+
 def train(cfg: TrainConfig) -> TrainResult:
     """Train ``cfg.model`` on ``cfg.data`` (see :class:`TrainConfig` and the module docstring).
 
@@ -277,7 +298,21 @@ def train(cfg: TrainConfig) -> TrainResult:
     Raises:
         DatasetError, UnknownNameError, InvalidInputError: bad dataset / model / options.
         CheckpointError: ``resume`` without a checkpoint, or a checkpoint of another model/config.
+        InvalidInputError: also when *out* already holds a run and neither ``resume`` nor ``overwrite`` is set,
+            or both are.
     """
+    if cfg.resume and cfg.overwrite:
+        raise InvalidInputError("--resume and --overwrite contradict each other; pass one.")
+    try:
+        _trainable_entry(cfg.model)  # a wrong model name is the first thing to report
+    except ImportError:  # pragma: no cover - registry missing in a partial checkout
+        pass
+    existing = run_files(Path(cfg.out), everything=False)
+    if existing and not cfg.resume and not cfg.overwrite and _dist_info()[0] == 0:
+        raise InvalidInputError(
+            f"--out '{cfg.out}' already holds a run ({', '.join(p.name for p in existing)}); continue it with --resume, "
+            "pick a new --out, or pass --overwrite to replace it."
+        )
     if cfg.epochs < 1:
         raise InvalidInputError(f"--epochs must be >= 1, got {cfg.epochs}.")
     if cfg.batch_size < 1:
@@ -403,7 +438,7 @@ def _train(cfg: TrainConfig, device: torch.device, rank: int, world: int) -> Tra
             "architecture": model.config.get("architecture", cfg.model),
             "model_config": model.config,
             "training": {
-                **{k: v for k, v in asdict(cfg).items() if k not in ("command", "progress", "out", "invocation")},
+                **{k: v for k, v in asdict(cfg).items() if k not in ("command", "progress", "out", "invocation", "overwrite")},
                 "dataset": dataset.name,
                 "dataset_size": n,
                 "world_size": world,
@@ -480,6 +515,9 @@ def _train(cfg: TrainConfig, device: torch.device, rank: int, world: int) -> Tra
 
     if main:
         out.mkdir(parents=True, exist_ok=True)
+        if cfg.overwrite and not cfg.resume:  # the new run has started: now the old one's files go
+            for old in run_files(out):
+                old.unlink(missing_ok=True)
         log.info("training %s on %s (%d images, %d steps/epoch, world %d) -> %s", cfg.model, dataset.name, n, steps_per_epoch, world, out)
     bar = ProgressBar(total_steps, f"{cfg.model}", enabled=cfg.progress and main)
 
