@@ -319,6 +319,10 @@ def test_out_folder_safety(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert "already holds a run" in err and "--resume" in err
     assert (out / "checkpoint.safetensors").read_bytes() == before
     (out / "samples_epoch007.png").write_bytes(b"stale grid of the old run")
+    # a replacement run that fails at once leaves the old run as it was
+    assert train(*common, "--lr", "1e30", "--steps", "4", "--out", str(out), "--overwrite") == 1
+    assert "diverged" in capsys.readouterr().err
+    assert (out / "checkpoint.safetensors").read_bytes() == before and (out / "samples_epoch007.png").exists()
     assert train(*common, "--seed", "9", "--out", str(out), "--overwrite") == 0
     assert (out / "checkpoint.safetensors").read_bytes() != before
     assert not (out / "samples_epoch007.png").exists()  # nothing of the old run is left to mislead
@@ -360,3 +364,22 @@ def test_disk_full_during_checkpoint_is_a_checkpoint_error(tmp_path: Path, monke
     with pytest.raises(CheckpointError, match="no space left") as info:
         checkpoint.save_checkpoint(tmp_path / "c.safetensors", {"w": torch.zeros(2)}, {"architecture": "vae"})
     assert "c.safetensors" in str(info.value)
+
+
+def test_resume_refuses_other_training_options_and_nothing_to_do(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A resumed run must keep lr, seed, batch size and data, and must go beyond the steps already done."""
+    out = tmp_path / "r"
+    common = ["gan", "--data-dir", str(FIXTURE), "--batch-size", "16", *TINY_GAN, "--out", str(out)]
+    assert train(*common, "--steps", "3") == 0
+    before = (out / "checkpoint.safetensors").read_bytes()
+    for extra, shown in ((["--lr", "0.01"], "--lr None -> 0.01"), (["--seed", "7"], "--seed 0 -> 7"),
+                         (["--limit", "100"], "--limit None -> 100")):
+        assert train(*common, "--steps", "6", "--resume", *extra) == 1
+        err = capsys.readouterr().err
+        assert "other training options" in err and shown in err, err
+    assert train(*[a if a != "16" else "8" for a in common], "--steps", "6", "--resume") == 1
+    assert "--batch-size 16 -> 8" in capsys.readouterr().err
+    assert train(*common, "--steps", "3", "--resume") == 1
+    assert "already at step 3" in capsys.readouterr().err
+    assert (out / "checkpoint.safetensors").read_bytes() == before  # nothing rewritten
+    assert train(*common, "--steps", "5", "--resume", "--checkpoint-every", "1", "--sample-every", "0") == 0

@@ -67,7 +67,8 @@ class TrainConfig:
         out: run folder.
         resume: continue from ``out/checkpoint.safetensors`` (error when there is none).
         overwrite: start from scratch in an *out* that already holds a run, deleting its files (checkpoint,
-            model, sample grids, loss curve, summary) once the new run has started; without it (or
+            model, sample grids, loss curve, summary) once the new run has saved its first checkpoint (a
+            new run that fails before that leaves the old checkpoint and model in place); without it (or
             *resume*) such a folder is refused, so no run is ever replaced by accident.
         data_options: dataset options (``data_dir``, ``image_size``, ``channels``, ``limit``, ``download``).
         model_options: architecture options (``latent_dim``, ``width``, ``hidden``, ``beta``, ``binarize``).
@@ -271,6 +272,43 @@ def _save_loss_curve(path: Path, history: dict[str, list[float]], steps_per_epoc
 # ---------------------------------------------------------------------------------------------- train
 
 
+_RESUME_DATA_KEYS = ("limit", "image_size", "channels")  # data_dir / download only say where the files are
+
+
+def _check_resume_training(saved: Any, cfg: TrainConfig, dataset: str, size: int, world: int, path: Path) -> None:
+    """Refuse ``--resume`` with training options that differ from the checkpoint's (learning rate, seed,
+    batch size, dataset, number of processes): the continued run would match neither the checkpoint's
+    recorded command nor the new one. Model options are checked separately.
+
+    Raises:
+        CheckpointError: naming each differing option with its saved and new value.
+    """
+    if not isinstance(saved, dict):
+        return  # an older or hand-made checkpoint: nothing recorded to compare
+    now = {"lr": cfg.lr, "seed": cfg.seed, "batch_size": cfg.batch_size, "dataset": dataset, "dataset_size": size,
+           "world_size": world}
+    now.update({f"data_options.{k}": cfg.data_options.get(k) for k in _RESUME_DATA_KEYS})
+    before = {k: saved.get(k) for k in now if "." not in k}
+    saved_data = saved.get("data_options") if isinstance(saved.get("data_options"), dict) else {}
+    before.update({f"data_options.{k}": saved_data.get(k) for k in _RESUME_DATA_KEYS})
+    diffs = []
+    for k, value in now.items():
+        if before.get(k) is None and k in ("dataset", "dataset_size", "world_size"):
+            continue  # not recorded by an older checkpoint
+        if json.dumps(before.get(k)) != json.dumps(value):
+            diffs.append(k)
+    if diffs:
+        flags = {"lr": "--lr", "seed": "--seed", "batch_size": "--batch-size", "dataset": "--data", "dataset_size": "--data / --limit",
+                 "world_size": "torchrun --nproc_per_node", "data_options.limit": "--limit",
+                 "data_options.image_size": "--image-size", "data_options.channels": "--channels"}
+        detail = ", ".join(f"{flags[k]} {before.get(k)!r} -> {now[k]!r}" for k in diffs)
+        raise CheckpointError(
+            f"--resume: '{path}' was trained with other training options ({detail}); a resumed run must use the same "
+            "ones (only --epochs, --steps, --device, --sample-every and --checkpoint-every may change). "
+            "Start a new run with another --out to train differently."
+        )
+
+
 def run_files(out: Path, everything: bool = True) -> list[Path]:
     """The files of a run in folder *out* that exist: the checkpoint and model, and with *everything* also
     the sample grids, the loss curve and the summary that :func:`train` writes."""
@@ -409,6 +447,7 @@ def _train(cfg: TrainConfig, device: torch.device, rank: int, world: int) -> Tra
                 f"--resume: '{ckpt_path}' is a model export (weights only), not a resumable training checkpoint "
                 "(no optimizer state); start a new run with another --out, or --overwrite to restart in this folder."
             )
+        _check_resume_training(config.get("training"), cfg, dataset.name, n, world, ckpt_path)
         for name, opt in step_fn.optimizers.items():
             _restore_optim(name, opt, tensors, state["optimizers"][name], device)
         epoch, step, pos = int(state["epoch"]), int(state["step"]), int(state["pos"])
@@ -461,6 +500,9 @@ def _train(cfg: TrainConfig, device: torch.device, rank: int, world: int) -> Tra
             return {f"rng.torch.{r}": g for r, g in enumerate(gathered)}
         return {"rng.torch.0": state}
 
+    replaced = run_files(out) if cfg.overwrite and not cfg.resume and main else []
+    written: set[Path] = set()
+
     def save(final: bool = False) -> None:
         if world > 1 and device.type == "cuda":
             import torch.distributed as dist
@@ -487,19 +529,35 @@ def _train(cfg: TrainConfig, device: torch.device, rank: int, world: int) -> Tra
         save_checkpoint(ckpt_path, tensors, config)
         if final:
             save_checkpoint(model_path, dict(model.state_dict()), run_config())
+            written.add(model_path)
+        # --overwrite: the old run's files go once the new run has its own checkpoint (so a new run that
+        # fails early leaves the old one intact)
+        for old in replaced:
+            if old not in written and old != ckpt_path:
+                old.unlink(missing_ok=True)
+        replaced.clear()
 
     def write_samples(ep: int) -> None:
         if not main:
             return
         frames = model.decode(fixed_z, fixed_c)
-        _save_grid(out / f"samples_epoch{ep:03d}.png", frames, nrow=10 if model.num_classes else 8)
+        grid_path = out / f"samples_epoch{ep:03d}.png"
+        _save_grid(grid_path, frames, nrow=10 if model.num_classes else 8)
+        written.add(grid_path)
         model.train()
         if history:
             _save_loss_curve(out / "losses.png", history, steps_per_epoch)
+            written.add(out / "losses.png")
 
     total_steps = steps_per_epoch * cfg.epochs
     if cfg.steps is not None:
         total_steps = min(total_steps, cfg.steps)
+    if cfg.resume and (step >= total_steps or epoch >= cfg.epochs):
+        raise InvalidInputError(
+            f"--resume: the run is already at step {step} (epoch {epoch}, {steps_per_epoch} steps per epoch), "
+            f"which --epochs {cfg.epochs}" + (f" / --steps {cfg.steps}" if cfg.steps is not None else "")
+            + " does not go beyond; pass a larger --epochs (or --steps) to continue it."
+        )
     interrupted = False
     last: dict[str, float] = {}
     t_start = time.perf_counter()
@@ -515,9 +573,6 @@ def _train(cfg: TrainConfig, device: torch.device, rank: int, world: int) -> Tra
 
     if main:
         out.mkdir(parents=True, exist_ok=True)
-        if cfg.overwrite and not cfg.resume:  # the new run has started: now the old one's files go
-            for old in run_files(out):
-                old.unlink(missing_ok=True)
         log.info("training %s on %s (%d images, %d steps/epoch, world %d) -> %s", cfg.model, dataset.name, n, steps_per_epoch, world, out)
     bar = ProgressBar(total_steps, f"{cfg.model}", enabled=cfg.progress and main)
 
