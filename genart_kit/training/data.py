@@ -130,11 +130,21 @@ def _prepare_raw(src: Path) -> Path:
     """Return a root for ``torchvision.datasets.MNIST(root)``: decompress ``.gz`` files into the cache."""
     if all((src / f).exists() for f in MNIST_FILES) and src.name == "raw" and src.parent.name == "MNIST":
         return src.parent.parent
+    import hashlib
+    import shutil
+    import zlib
+
     from torchvision.datasets.utils import extract_archive
 
-    import hashlib
-
-    digest = hashlib.sha1(str(src.resolve()).encode()).hexdigest()[:12]
+    # the cache is keyed by the source folder and each source file's size and modification time, so
+    # replaced files are decompressed again instead of a stale copy being used
+    key = [str(src.resolve())]
+    for f in MNIST_FILES:
+        for name in (f, f + ".gz"):
+            if (src / name).exists():
+                st = (src / name).stat()
+                key.append(f"{name}:{st.st_size}:{st.st_mtime_ns}")
+    digest = hashlib.sha1("\n".join(key).encode()).hexdigest()[:12]
     root = cache_dir() / "mnist" / digest
     raw = root / "MNIST" / "raw"
     raw.mkdir(parents=True, exist_ok=True)
@@ -148,9 +158,16 @@ def _prepare_raw(src: Path) -> Path:
         else:
             tmpdir = raw / (f + ".extracting")
             tmpdir.mkdir(exist_ok=True)
-            extract_archive(str(src / (f + ".gz")), str(tmpdir))
-            os.replace(tmpdir / f, raw / f)
-            tmpdir.rmdir()
+            try:
+                extract_archive(str(src / (f + ".gz")), str(tmpdir))
+                os.replace(tmpdir / f, raw / f)
+            except (EOFError, OSError, zlib.error) as exc:
+                raise DatasetError(
+                    f"cannot decompress '{src / (f + '.gz')}' ({exc}): the file is truncated or damaged; "
+                    "replace it with a complete copy of the MNIST file."
+                ) from None
+            finally:
+                shutil.rmtree(tmpdir, ignore_errors=True)
     return root
 
 
@@ -185,7 +202,18 @@ def load_mnist(data_dir: Any = None, train: bool = True, download: bool | None =
     found = find_mnist_dir(data_dir)
     if found is not None:
         root = _prepare_raw(found)
-        ds = MNIST(str(root), train=train, download=False)
+        try:
+            ds = MNIST(str(root), train=train, download=False)
+        except (AssertionError, ValueError, RuntimeError, IndexError, OSError) as exc:  # torchvision asserts on bad headers
+            raise DatasetError(
+                f"the MNIST files in '{found}' are not valid IDX files ({type(exc).__name__}{': ' + str(exc) if str(exc) else ''}); "
+                "replace them with the original train/t10k images and labels files."
+            ) from None
+        if len(ds.data) != len(ds.targets) or tuple(ds.data.shape[1:]) != (28, 28):
+            raise DatasetError(
+                f"the MNIST files in '{found}' do not fit together ({len(ds.data)} images of {tuple(ds.data.shape[1:])}, "
+                f"{len(ds.targets)} labels); replace them with the original MNIST files."
+            )
     elif download is False:
         raise DatasetError(_where_to_put() + " (download disabled)")
     else:

@@ -28,7 +28,8 @@ class GracefulStop:
         on_first: called with the signal number on the first signal (e.g. to log "finishing this step").
 
     In a thread other than the main one (where Python cannot install handlers) it does nothing, and the
-    caller keeps its usual behaviour.
+    caller keeps its usual behaviour. A signal that is ignored when it starts (``nohup`` ignores SIGHUP, a
+    shell's background job SIGINT) stays ignored.
     """
 
     def __init__(self, on_first: Callable[[int], None] | None = None) -> None:
@@ -51,6 +52,8 @@ class GracefulStop:
                 if sig is None:
                     continue
                 try:
+                    if signal.getsignal(sig) is signal.SIG_IGN:
+                        continue  # ignored on purpose (nohup, a background job): keep it ignored
                     self._saved[sig] = signal.signal(sig, self._handler)
                 except (ValueError, OSError):  # pragma: no cover - not the main interpreter
                     pass
