@@ -16,14 +16,19 @@ import logging
 import pkgutil
 import sys
 import traceback
-from typing import NoReturn, Sequence
+from typing import Any, NoReturn, Sequence
 
 from . import __version__
 from .errors import GenartError
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line (``genart: error: ...``) with a pointer to ``--help``."""
+    """argparse, but a usage error is one line (``genart: error: ...``) with a pointer to ``--help``, and no
+    abbreviated options (``--over`` is not silently taken as ``--overwrite``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> "NoReturn":  # type: ignore[override]
         self.exit(2, f"genart: error: {message} (see `{self.prog} --help`)\n")

@@ -54,9 +54,13 @@ class Cancelled(GenartError):
 def suggest(name: str, choices: Iterable[str], *, n: int = 3) -> str:
     """Return ``" Did you mean 'a' or 'b'?"`` for the closest matches of *name* in *choices*, or ``""``.
 
-    Uses :func:`difflib.get_close_matches` (ratio cutoff 0.5).
+    Case is ignored (``GAN`` suggests ``gan``); otherwise :func:`difflib.get_close_matches` (ratio cutoff 0.5).
     """
-    matches = difflib.get_close_matches(name, list(choices), n=n, cutoff=0.5)
+    choices = list(choices)
+    folded = {c.casefold(): c for c in choices}
+    matches = [folded[name.casefold()]] if name.casefold() in folded else []
+    matches += [folded[m] for m in difflib.get_close_matches(name.casefold(), list(folded), n=n, cutoff=0.5) if folded[m] not in matches]
+    matches = matches[:n]
     if not matches:
         return ""
     quoted = [f"'{m}'" for m in matches]

@@ -100,3 +100,16 @@ def test_model_function_survives_importing_the_contract_module():
 
     importlib.import_module("genart_kit.generative")
     assert callable(ga.model) and ga.model.__module__ == "genart_kit"
+
+
+def test_suggestions_ignore_case_and_options_are_never_abbreviated(capsys) -> None:
+    from genart_kit.cli import main
+    from genart_kit.errors import suggest
+
+    assert suggest("GAN", ["cgan", "gan", "vae"]).startswith(" Did you mean 'gan'")
+    assert suggest("Vae-Mnist", ["vae-mnist", "cvae-mnist"]).startswith(" Did you mean 'vae-mnist'")
+    assert suggest("zzz", ["gan"]) == ""
+    with pytest.raises(SystemExit) as info:
+        main(["train", "gan", "--over"])  # not taken as --overwrite
+    assert info.value.code == 2
+    assert "unrecognized arguments: --over" in capsys.readouterr().err

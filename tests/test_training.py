@@ -178,6 +178,14 @@ def test_graceful_stop_sets_a_flag_and_a_second_ctrl_c_raises() -> None:
             os.kill(os.getpid(), signal.SIGINT)
     assert signal.getsignal(signal.SIGINT) is before  # handlers restored
 
+    old_hup = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as under nohup
+    try:
+        with GracefulStop() as stop:
+            os.kill(os.getpid(), signal.SIGHUP)
+            assert not stop.requested  # still ignored: nohup keeps protecting the run
+    finally:
+        signal.signal(signal.SIGHUP, old_hup)
+
 
 def test_ddp_two_cpu_processes_with_torchrun(tmp_path: Path) -> None:
     """torchrun --nproc_per_node=2: gloo DDP, sharded data, rank 0 writes; GAN (two nets) and VAE."""
@@ -383,3 +391,78 @@ def test_resume_refuses_other_training_options_and_nothing_to_do(tmp_path: Path,
     assert "already at step 3" in capsys.readouterr().err
     assert (out / "checkpoint.safetensors").read_bytes() == before  # nothing rewritten
     assert train(*common, "--steps", "5", "--resume", "--checkpoint-every", "1", "--sample-every", "0") == 0
+
+
+def test_bad_out_folders_and_options_of_other_models_are_one_line_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    common = ["--data-dir", str(FIXTURE), "--steps", "1", "--batch-size", "16", *TINY_GAN]
+    (tmp_path / "afile").write_text("keep me")
+    cases = [
+        (["gan", *common, "--out", str(tmp_path / "afile" / "run")], "cannot create the run folder"),
+        (["gan", *common, "--out", ""], "--out must name a folder"),
+        (["gan", *common, "--hidden", "16", "--out", str(tmp_path / "a")], "model 'gan' has no option 'hidden'"),
+        (["vae", *common, "--ema", "0.9", "--out", str(tmp_path / "b")], "model 'vae' has no option 'ema'"),
+        (["gan", *common, "--num-classes", "10", "--out", str(tmp_path / "c")], "option of 'cgan'"),
+        (["gan", *common, "--image-size", "64", "--out", str(tmp_path / "d")], "--image-size applies to image folders"),
+        (["gan", *common, "--seed", str(2**64), "--out", str(tmp_path / "e")], "--seed must be in 0..2**62"),
+        (["gan", *common, "--ema", "0.9", "--ema-start", str(2**70), "--out", str(tmp_path / "f")], "--ema-start must be"),
+        (["gan", "--data-dir", str(tmp_path / "none"), "--no-download", "--steps", "1", "--out", str(tmp_path / "g")], "no MNIST files"),
+    ]
+    for args, message in cases:
+        assert train(*args) == 1, args
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err and err.count("\n") == 1, err
+    assert (tmp_path / "afile").read_text() == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]  # failed runs leave no empty run folders
+
+
+def test_two_trainings_never_share_a_run_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from filelock import FileLock
+
+    out = tmp_path / "run"
+    out.mkdir()
+    with FileLock(str(out / ".genart-train.lock")):  # as held by a running genart train
+        assert train("gan", "--data-dir", str(FIXTURE), "--steps", "1", "--batch-size", "16", *TINY_GAN, "--out", str(out)) == 1
+        assert "in use by another running genart train" in capsys.readouterr().err
+    assert train("gan", "--data-dir", str(FIXTURE), "--steps", "1", "--batch-size", "16", *TINY_GAN, "--out", str(out)) == 0
+    assert not (out / ".genart-train.lock").exists()
+
+
+def test_damaged_or_replaced_mnist_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import gzip
+    import shutil
+
+    from genart_kit.training.data import cache_dir
+
+    data = tmp_path / "mnist"
+    shutil.copytree(FIXTURE, data)
+    common = ["gan", "--data-dir", str(data), "--no-download", "--steps", "1", "--batch-size", "16", *TINY_GAN]
+    assert train(*common, "--out", str(tmp_path / "a")) == 0
+    # the files are replaced by a truncated copy: not served from the cache, a clear error instead
+    path = data / "train-images-idx3-ubyte.gz"
+    path.write_bytes(path.read_bytes()[:500])
+    assert train(*common, "--out", str(tmp_path / "b")) == 1
+    err = capsys.readouterr().err
+    assert "truncated or damaged" in err and str(path) in err and "Traceback" not in err
+    assert not list(cache_dir().rglob("*.extracting"))  # no half-extracted leftovers
+    # a complete gzip of a file that is not MNIST
+    path.write_bytes(gzip.compress(b"not an idx file" * 10))
+    assert train(*common, "--out", str(tmp_path / "c")) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.count("\n") == 1, err
+
+
+def test_a_grid_that_cannot_be_written_does_not_stop_training(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    import errno
+
+    from genart_kit.training import loop
+
+    def too_large(path, *a, **k):
+        raise OSError(errno.EFBIG, "File too large")
+
+    monkeypatch.setattr(loop, "_save_grid", too_large)
+    out = tmp_path / "run"
+    assert train("gan", "--data-dir", str(FIXTURE), "--epochs", "2", "--batch-size", "50", *TINY_GAN, "--out", str(out)) == 0
+    assert "could not write" in caplog.text and "File too large" in caplog.text
+    assert load_checkpoint(out / "checkpoint.safetensors")[1]["state"]["step"] == 8  # 200 // 50 * 2 epochs
+    assert (out / "losses.png").exists() and not list(out.glob("samples_epoch*.png"))

@@ -109,7 +109,12 @@ def _validate(args: argparse.Namespace) -> None:
         need(0.0 < args.ema < 1.0, f"--ema must be in (0, 1) (e.g. 0.999), got {args.ema}.")
     if args.ema_start is not None:
         need(args.ema is not None, "--ema-start needs --ema DECAY (e.g. --ema 0.999 --ema-start 4680).")
-        need(args.ema_start >= 0, f"--ema-start must be >= 0 (an iteration number), got {args.ema_start}.")
+        need(0 <= args.ema_start <= 2**62, f"--ema-start must be an iteration number in 0..2**62, got {args.ema_start}.")
+    need(0 <= args.seed <= 2**62, f"--seed must be in 0..2**62 (e.g. 0, 1, 42), got {args.seed}.")
+    need(args.out is None or bool(args.out.strip()), "--out must name a folder for the run (e.g. --out runs/my-gan), got ''.")
+    if args.data == "mnist":
+        for flag, value in (("--image-size", args.image_size), ("--channels", args.channels)):
+            need(value is None, f"{flag} applies to image folders (--data path/to/folder); MNIST is 1x28x28: drop {flag}.")
     for flag, value, low in (("--image-size", args.image_size, 1), ("--limit", args.limit, 1), ("--num-classes", args.num_classes, 1),
                              ("--latent-dim", args.latent_dim, 1), ("--width", args.width, 1), ("--hidden", args.hidden, 1),
                              ("--sample-every", args.sample_every, 0), ("--checkpoint-every", args.checkpoint_every, 0)):

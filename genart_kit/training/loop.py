@@ -22,6 +22,7 @@ between two iterations: see :mod:`genart_kit.training.stop`), ``model.safetensor
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -30,7 +31,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import torch
 
@@ -192,8 +193,19 @@ def _trainable_entry(name: str) -> Any:
 
 
 def _load_architecture(name: str, **options: Any) -> Any:
+    import re
+
     try:
         return _trainable_entry(name).load(checkpoint=None, device="cpu", **options)
+    except TypeError as exc:  # an option of another architecture (e.g. --hidden for a GAN)
+        match = re.search(r"unexpected keyword argument '(\w+)'", str(exc))
+        if not match:
+            raise
+        opt = match.group(1)
+        raise InvalidInputError(
+            f"model '{name}' has no option '{opt}' (--{opt.replace('_', '-')}); drop it: GANs take --width, --latent-dim, "
+            "--ema, --ema-start; VAEs take --width, --latent-dim, --hidden, --beta, --binarize."
+        ) from None
     except ImportError:  # pragma: no cover - registry missing in a partial checkout
         from ..plugins import import_object
 
@@ -358,6 +370,52 @@ def train(cfg: TrainConfig) -> TrainResult:
     if cfg.steps is not None and cfg.steps < 1:
         raise InvalidInputError(f"--steps must be >= 1, got {cfg.steps}.")
     rank, world, local_rank = _dist_info()
+    if rank == 0:
+        with _run_folder(Path(cfg.out)):
+            return _train_distributed(cfg, rank, world, local_rank)
+    return _train_distributed(cfg, rank, world, local_rank)
+
+
+@contextlib.contextmanager
+def _run_folder(out: Path) -> Iterator[None]:
+    """Create the run folder *out* (clear error if that is impossible), hold an exclusive lock on it
+    (``.genart-train.lock``, via the ``filelock`` package) so that two trainings never write one run, and
+    remove the folder again if this run created it and left nothing in it.
+
+    Raises:
+        InvalidInputError: *out* cannot be created, or another ``genart train`` holds its lock.
+    """
+    from filelock import FileLock, Timeout
+
+    created = not out.exists()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidInputError(f"cannot create the run folder --out '{out}' ({exc.strerror or exc}); pick a writable folder.") from None
+    lock_path = out / ".genart-train.lock"
+    lock = FileLock(str(lock_path), timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise InvalidInputError(
+            f"--out '{out}' is in use by another running genart train (lock {lock_path}); wait for it to finish, "
+            "or pick another --out."
+        ) from None
+    except OSError as exc:
+        raise InvalidInputError(f"cannot write in the run folder --out '{out}' ({exc.strerror or exc}); pick a writable folder.") from None
+    try:
+        yield
+    finally:
+        lock.release()
+        lock_path.unlink(missing_ok=True)
+        if created:
+            try:
+                out.rmdir()  # only succeeds when the run wrote nothing
+            except OSError:
+                pass
+
+
+def _train_distributed(cfg: TrainConfig, rank: int, world: int, local_rank: int) -> TrainResult:
     distributed = world > 1
     if cfg.device is None and distributed and torch.cuda.is_available():
         device = torch.device("cuda", local_rank)
@@ -541,13 +599,19 @@ def _train(cfg: TrainConfig, device: torch.device, rank: int, world: int) -> Tra
         if not main:
             return
         frames = model.decode(fixed_z, fixed_c)
-        grid_path = out / f"samples_epoch{ep:03d}.png"
-        _save_grid(grid_path, frames, nrow=10 if model.num_classes else 8)
-        written.add(grid_path)
         model.train()
+        # the grid and the curve are for looking at: failing to write one (disk full, file too large) is
+        # reported and training goes on; the checkpoint that follows says so clearly if the disk is full
+        grid_path = out / f"samples_epoch{ep:03d}.png"
+        jobs = [(grid_path, lambda: _save_grid(grid_path, frames, nrow=10 if model.num_classes else 8))]
         if history:
-            _save_loss_curve(out / "losses.png", history, steps_per_epoch)
-            written.add(out / "losses.png")
+            jobs.append((out / "losses.png", lambda: _save_loss_curve(out / "losses.png", history, steps_per_epoch)))
+        for path, job in jobs:
+            try:
+                job()
+                written.add(path)
+            except OSError as exc:
+                log.warning("could not write %s (%s); training goes on", path, exc.strerror or exc)
 
     total_steps = steps_per_epoch * cfg.epochs
     if cfg.steps is not None:

@@ -164,8 +164,8 @@ class GAN(GenerativeModel):
         if ema is not None and not (0.0 < float(ema) < 1.0):
             raise InvalidInputError(f"ema decay must be in (0, 1), e.g. 0.999; got {ema}.")
         self.ema = float(ema) if ema else None
-        if int(ema_start) < 0 or (ema_start and not self.ema):
-            raise InvalidInputError(f"ema_start must be >= 0 and needs an ema decay, got ema_start={ema_start}, ema={ema}.")
+        if not 0 <= int(ema_start) <= 2**62 or (ema_start and not self.ema):
+            raise InvalidInputError(f"ema_start must be in 0..2**62 and needs an ema decay, got ema_start={ema_start}, ema={ema}.")
         self.ema_start = int(ema_start)
         self.config = {"architecture": self.name, "latent_dim": self.latent_dim, "image_shape": list(image_shape),
                        "width": int(width), "num_classes": self.num_classes, "cond_dim": self.cond_dim}
@@ -339,7 +339,9 @@ def load_gan(checkpoint: Any = None, device: Any = None, **options: Any) -> GAN:
     generator weight averaging), ``ema_start`` (0: average from the first generator step).
     Raises CheckpointError for an unsafe/unreadable checkpoint or one for another architecture.
     """
-    options.pop("num_classes", None)
+    if options.pop("num_classes", None) is not None:
+        raise InvalidInputError("'gan' is unconditional: num_classes (--num-classes) is an option of 'cgan'; "
+                                "train cgan for a class-conditional model, or drop the option.")
     return build_model(GAN, "gan", checkpoint=checkpoint, device=device, defaults=_DEFAULTS, options=options)
 
 

@@ -217,7 +217,9 @@ def load_vae(checkpoint: Any = None, device: Any = None, **options: Any) -> VAE:
     Options: ``latent_dim`` (16), ``image_shape`` ((1, 28, 28)), ``width`` (32), ``hidden`` (128),
     ``beta`` (1.0), ``binarize`` (False). Raises CheckpointError for unsafe or mismatched checkpoints.
     """
-    options.pop("num_classes", None)
+    if options.pop("num_classes", None) is not None:
+        raise InvalidInputError("'vae' is unconditional: num_classes (--num-classes) is an option of 'cvae'; "
+                                "train cvae for a class-conditional model, or drop the option.")
     return build_model(VAE, "vae", checkpoint=checkpoint, device=device, defaults=_DEFAULTS, options=options)
 
 
