@@ -171,7 +171,7 @@ def handle(args: argparse.Namespace) -> int:
     if int(os.environ.get("RANK", "0")) == 0:
         losses = " ".join(f"{k}={v:.4f}" for k, v in result.losses.items())
         state = "interrupted, checkpoint saved (continue with --resume)" if result.interrupted else "done"
-        print(f"{state}: {result.step} steps, {result.epoch} epochs, {result.images_per_second:.0f} img/s, {losses}")
+        print(f"{state}: {result.step} steps, {result.epochs_done:.4g} epochs, {result.images_per_second:.0f} img/s, {losses}")
         print(f"model: {result.model_path}")
         print(f"checkpoint: {result.checkpoint}")
         sys.stdout.flush()

@@ -117,6 +117,7 @@ class TrainResult:
     history: dict[str, list[float]]
     wall_images_per_second: float = 0.0
     stop_signal: int | None = None
+    epochs_done: float = 0.0  # complete epochs plus the fraction of the current one
 
 
 def seed_for(seed: int, epoch: int) -> torch.Generator:
@@ -140,10 +141,11 @@ class ProgressBar:
         self.last = 0.0
         self.log_every = log_every if not self.tty else 0.1
         self.t0 = time.perf_counter()
+        self.closed = False
 
     def update(self, n: int, losses: dict[str, float], ips: float, force: bool = False) -> None:
-        """Show progress *n* of *total* with the latest losses and images/second."""
-        if not self.enabled:
+        """Show progress *n* of *total* with the latest losses and images/second (nothing once closed)."""
+        if not self.enabled or self.closed:
             return
         now = time.perf_counter()
         if not force and now - self.last < self.log_every:
@@ -160,10 +162,11 @@ class ProgressBar:
         self.stream.flush()
 
     def close(self) -> None:
-        """End the line."""
-        if self.enabled and self.tty:
+        """End the line; later updates are ignored (so no bar is drawn after a stop message)."""
+        if self.enabled and self.tty and not self.closed:
             self.stream.write("\n")
             self.stream.flush()
+        self.closed = True
 
 
 # ------------------------------------------------------------------------------------------ helpers
@@ -713,7 +716,8 @@ def _train(cfg: TrainConfig, device: torch.device, rank: int, world: int) -> Tra
     ips = images_seen / busy if busy > 0 else 0.0
     result = TrainResult(out=out, checkpoint=ckpt_path, model_path=model_path, step=step, epoch=epoch,
                          interrupted=interrupted, stop_signal=stop.signum, losses=last, images_per_second=ips, history=history,
-                         wall_images_per_second=images_seen / elapsed if elapsed > 0 else 0.0)
+                         wall_images_per_second=images_seen / elapsed if elapsed > 0 else 0.0,
+                         epochs_done=epoch + pos / steps_per_epoch)
     if main:
         summary = {"model": cfg.model, "data": dataset.name, "step": step, "epoch": epoch, "interrupted": interrupted,
                    "losses": last, "images_per_second": ips, "wall_images_per_second": result.wall_images_per_second,
