@@ -460,7 +460,7 @@ def test_a_grid_that_cannot_be_written_does_not_stop_training(tmp_path: Path, mo
     def too_large(path, *a, **k):
         raise OSError(errno.EFBIG, "File too large")
 
-    monkeypatch.setattr(loop, "_save_grid", too_large)
+    monkeypatch.setattr(loop, "save_grid", too_large)
     out = tmp_path / "run"
     assert train("gan", "--data-dir", str(FIXTURE), "--epochs", "2", "--batch-size", "50", *TINY_GAN, "--out", str(out)) == 0
     assert "could not write" in caplog.text and "File too large" in caplog.text

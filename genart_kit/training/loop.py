@@ -4,7 +4,9 @@ The loop knows no architecture: the model supplies ``model.training_step(lr=...)
 ``modules`` / ``optimizers`` dicts, ``wrap(fn)`` (for DistributedDataParallel) and ``__call__(images,
 labels) -> {loss name: float}`` (see :class:`genart_gan.model.GANTrainingStep`,
 :class:`genart_vae.model.VAETrainingStep`). The loop owns data order, seeding, devices, DDP, progress,
-sample grids, loss curves, atomic checkpoints, Ctrl-C and resume.
+sample grids, loss curves, atomic checkpoints, Ctrl-C and resume. Helpers live beside it: ``outputs`` (the run
+folder, its lock and files), ``resume`` (optimizer state, option checks), ``stop`` (stop signals),
+``progress`` (the progress bar).
 
 Determinism: the model is initialised after ``torch.manual_seed(seed)``; epoch *e* visits the data in the
 order ``torch.randperm(N, generator=seed_for(seed, e))`` (rank r of W takes every W-th index), batches of
@@ -22,22 +24,23 @@ between two iterations: see :mod:`genart_kit.training.stop`), ``model.safetensor
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import math
 import os
-import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import torch
 
 from ..checkpoint import atomic_write_bytes, load_checkpoint, load_state_into, package_versions, resolve_device, save_checkpoint
 from ..errors import CheckpointError, InvalidInputError
 from .data import ImageTensorDataset, load_dataset
+from .outputs import run_files, run_folder, save_grid, save_loss_curve
+from .progress import ProgressBar
+from .resume import check_resume_training, optim_tensors, restore_optim
 from .stop import GracefulStop
 
 log = logging.getLogger(__name__)
@@ -127,48 +130,6 @@ def seed_for(seed: int, epoch: int) -> torch.Generator:
     return g
 
 
-class ProgressBar:
-    """A one-line stderr progress bar (no dependency): ``epoch 2/5 [#####.....] 120/468 loss_d=0.61 ... 540 img/s``.
-
-    On a terminal it redraws in place at most 10 times per second; otherwise (logs) it prints one line every
-    *log_every* seconds.
-    """
-
-    def __init__(self, total: int, desc: str, enabled: bool = True, stream: Any = None, log_every: float = 30.0) -> None:
-        self.total, self.desc, self.enabled = max(1, total), desc, enabled
-        self.stream = stream or sys.stderr
-        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.last = 0.0
-        self.log_every = log_every if not self.tty else 0.1
-        self.t0 = time.perf_counter()
-        self.closed = False
-
-    def update(self, n: int, losses: dict[str, float], ips: float, force: bool = False) -> None:
-        """Show progress *n* of *total* with the latest losses and images/second (nothing once closed)."""
-        if not self.enabled or self.closed:
-            return
-        now = time.perf_counter()
-        if not force and now - self.last < self.log_every:
-            return
-        self.last = now
-        width = 24
-        fill = int(width * min(n, self.total) / self.total)
-        text = " ".join(f"{k}={v:.3f}" for k, v in losses.items())
-        line = f"{self.desc} [{'#' * fill}{'.' * (width - fill)}] {n}/{self.total} {text} {ips:.0f} img/s"
-        if self.tty:
-            self.stream.write("\r" + line[:200] + "\x1b[K")
-        else:
-            self.stream.write(line + "\n")
-        self.stream.flush()
-
-    def close(self) -> None:
-        """End the line; later updates are ignored (so no bar is drawn after a stop message)."""
-        if self.enabled and self.tty and not self.closed:
-            self.stream.write("\n")
-            self.stream.flush()
-        self.closed = True
-
-
 # ------------------------------------------------------------------------------------------ helpers
 
 
@@ -217,123 +178,7 @@ def _load_architecture(name: str, **options: Any) -> Any:
         return import_object(_FALLBACK_MODELS[name])(checkpoint=None, device="cpu", **options)
 
 
-def _optim_tensors(name: str, opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    sd = opt.state_dict()
-    tensors = {}
-    for idx, state in sd["state"].items():
-        for key, value in state.items():
-            t = value if isinstance(value, torch.Tensor) else torch.tensor(value)
-            tensors[f"optim.{name}.{idx}.{key}"] = t
-    return tensors, {"param_groups": sd["param_groups"]}
-
-
-def _restore_optim(name: str, opt: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], meta: dict[str, Any], device: torch.device) -> None:
-    state: dict[int, dict[str, torch.Tensor]] = {}
-    prefix = f"optim.{name}."
-    for key, t in tensors.items():
-        if key.startswith(prefix):
-            idx, k = key[len(prefix):].split(".", 1)
-            state.setdefault(int(idx), {})[k] = t if k == "step" else t.to(device)
-    opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
-
-
-def _save_grid(path: Path, frames: torch.Tensor, nrow: int) -> None:
-    import io
-
-    from PIL import Image
-
-    from ..render.layout import grid as layout_grid
-
-    grid = layout_grid(frames.detach().cpu(), nrow, padding=2, background=1.0)
-    arr = grid.mul(255).add_(0.5).clamp_(0, 255).to(torch.uint8).permute(1, 2, 0).numpy()
-    if arr.shape[2] == 1 or (arr[..., 0] == arr[..., 1]).all() and (arr[..., 1] == arr[..., 2]).all():
-        img = Image.fromarray(arr[..., 0], mode="L")
-    else:
-        img = Image.fromarray(arr, mode="RGB")
-    buf = io.BytesIO()
-    img.save(buf, format="PNG")
-    atomic_write_bytes(path, buf.getvalue())
-
-
-def _save_loss_curve(path: Path, history: dict[str, list[float]], steps_per_epoch: int) -> None:
-    import io
-
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(7, 3.5), dpi=100)
-    ax = fig.add_subplot(1, 1, 1)
-    for name, values in history.items():
-        if not values or name.startswith(("d_real", "d_fake")):
-            continue
-        y = torch.tensor(values, dtype=torch.float64)
-        k = max(1, len(values) // 200)
-        if k > 1:  # moving average for readability
-            y = torch.nn.functional.avg_pool1d(y[None, None], k, stride=1).view(-1)
-        x = torch.arange(len(y)) + (k - 1)
-        ax.plot(x.numpy(), y.numpy(), label=name, linewidth=1)
-    ax.set_xlabel(f"iteration ({steps_per_epoch} per epoch)")
-    ax.set_ylabel("loss (nats)")
-    ax.grid(alpha=0.3)
-    ax.legend(loc="upper right")
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    atomic_write_bytes(path, buf.getvalue())
-
-
 # ---------------------------------------------------------------------------------------------- train
-
-
-_RESUME_DATA_KEYS = ("limit", "image_size", "channels")  # data_dir / download only say where the files are
-
-
-def _check_resume_training(saved: Any, cfg: TrainConfig, dataset: str, size: int, world: int, path: Path) -> None:
-    """Refuse ``--resume`` with training options that differ from the checkpoint's (learning rate, seed,
-    batch size, dataset, number of processes): the continued run would match neither the checkpoint's
-    recorded command nor the new one. Model options are checked separately.
-
-    Raises:
-        CheckpointError: naming each differing option with its saved and new value.
-    """
-    if not isinstance(saved, dict):
-        return  # an older or hand-made checkpoint: nothing recorded to compare
-    now = {"lr": cfg.lr, "seed": cfg.seed, "batch_size": cfg.batch_size, "dataset": dataset, "dataset_size": size,
-           "world_size": world}
-    now.update({f"data_options.{k}": cfg.data_options.get(k) for k in _RESUME_DATA_KEYS})
-    before = {k: saved.get(k) for k in now if "." not in k}
-    saved_data = saved.get("data_options") if isinstance(saved.get("data_options"), dict) else {}
-    before.update({f"data_options.{k}": saved_data.get(k) for k in _RESUME_DATA_KEYS})
-    diffs = []
-    for k, value in now.items():
-        if before.get(k) is None and k in ("dataset", "dataset_size", "world_size"):
-            continue  # not recorded by an older checkpoint
-        if json.dumps(before.get(k)) != json.dumps(value):
-            diffs.append(k)
-    if diffs:
-        flags = {"lr": "--lr", "seed": "--seed", "batch_size": "--batch-size", "dataset": "--data", "dataset_size": "--data / --limit",
-                 "world_size": "torchrun --nproc_per_node", "data_options.limit": "--limit",
-                 "data_options.image_size": "--image-size", "data_options.channels": "--channels"}
-        detail = ", ".join(f"{flags[k]} {before.get(k)!r} -> {now[k]!r}" for k in diffs)
-        raise CheckpointError(
-            f"--resume: '{path}' was trained with other training options ({detail}); a resumed run must use the same "
-            "ones (only --epochs, --steps, --device, --sample-every and --checkpoint-every may change). "
-            "Start a new run with another --out to train differently."
-        )
-
-
-def run_files(out: Path, everything: bool = True) -> list[Path]:
-    """The files of a run in folder *out* that exist: the checkpoint and model, and with *everything* also
-    the sample grids, the loss curve and the summary that :func:`train` writes."""
-    names = ["checkpoint.safetensors", "model.safetensors"]
-    if everything:
-        names += ["losses.png", "train.json"]
-    found = [out / n for n in names if (out / n).is_file()]
-    if everything and out.is_dir():
-        found += sorted(out.glob("samples_epoch[0-9][0-9][0-9]*.png"))
-    return found
 
 
 def train(cfg: TrainConfig) -> TrainResult:
@@ -374,48 +219,9 @@ def train(cfg: TrainConfig) -> TrainResult:
         raise InvalidInputError(f"--steps must be >= 1, got {cfg.steps}.")
     rank, world, local_rank = _dist_info()
     if rank == 0:
-        with _run_folder(Path(cfg.out)):
+        with run_folder(Path(cfg.out)):
             return _train_distributed(cfg, rank, world, local_rank)
     return _train_distributed(cfg, rank, world, local_rank)
-
-
-@contextlib.contextmanager
-def _run_folder(out: Path) -> Iterator[None]:
-    """Create the run folder *out* (clear error if that is impossible), hold an exclusive lock on it
-    (``.genart-train.lock``, via the ``filelock`` package) so that two trainings never write one run, and
-    remove the folder again if this run created it and left nothing in it.
-
-    Raises:
-        InvalidInputError: *out* cannot be created, or another ``genart train`` holds its lock.
-    """
-    from filelock import FileLock, Timeout
-
-    created = not out.exists()
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InvalidInputError(f"cannot create the run folder --out '{out}' ({exc.strerror or exc}); pick a writable folder.") from None
-    lock_path = out / ".genart-train.lock"
-    lock = FileLock(str(lock_path), timeout=0)
-    try:
-        lock.acquire()
-    except Timeout:
-        raise InvalidInputError(
-            f"--out '{out}' is in use by another running genart train (lock {lock_path}); wait for it to finish, "
-            "or pick another --out."
-        ) from None
-    except OSError as exc:
-        raise InvalidInputError(f"cannot write in the run folder --out '{out}' ({exc.strerror or exc}); pick a writable folder.") from None
-    try:
-        yield
-    finally:
-        lock.release()
-        lock_path.unlink(missing_ok=True)
-        if created:
-            try:
-                out.rmdir()  # only succeeds when the run wrote nothing
-            except OSError:
-                pass
 
 
 def _train_distributed(cfg: TrainConfig, rank: int, world: int, local_rank: int) -> TrainResult:
@@ -508,9 +314,9 @@ def _train(cfg: TrainConfig, device: torch.device, rank: int, world: int) -> Tra
                 f"--resume: '{ckpt_path}' is a model export (weights only), not a resumable training checkpoint "
                 "(no optimizer state); start a new run with another --out, or --overwrite to restart in this folder."
             )
-        _check_resume_training(config.get("training"), cfg, dataset.name, n, world, ckpt_path)
+        check_resume_training(config.get("training"), cfg, dataset.name, n, world, ckpt_path)
         for name, opt in step_fn.optimizers.items():
-            _restore_optim(name, opt, tensors, state["optimizers"][name], device)
+            restore_optim(name, opt, tensors, state["optimizers"][name], device)
         epoch, step, pos = int(state["epoch"]), int(state["step"]), int(state["pos"])
         history = {k[len("history."):]: tensors[k].tolist() for k in tensors if k.startswith("history.")}
         invocations = list(config.get("invocations") or ([config["command"]] if config.get("command") else []))
@@ -580,7 +386,7 @@ def _train(cfg: TrainConfig, device: torch.device, rank: int, world: int) -> Tra
         tensors: dict[str, torch.Tensor] = dict(model.state_dict())
         opt_meta = {}
         for name, opt in step_fn.optimizers.items():
-            t, meta = _optim_tensors(name, opt)
+            t, meta = optim_tensors(name, opt)
             tensors.update(t)
             opt_meta[name] = meta
         tensors.update(rngs)
@@ -606,9 +412,9 @@ def _train(cfg: TrainConfig, device: torch.device, rank: int, world: int) -> Tra
         # the grid and the curve are for looking at: failing to write one (disk full, file too large) is
         # reported and training goes on; the checkpoint that follows says so clearly if the disk is full
         grid_path = out / f"samples_epoch{ep:03d}.png"
-        jobs = [(grid_path, lambda: _save_grid(grid_path, frames, nrow=10 if model.num_classes else 8))]
+        jobs = [(grid_path, lambda: save_grid(grid_path, frames, nrow=10 if model.num_classes else 8))]
         if history:
-            jobs.append((out / "losses.png", lambda: _save_loss_curve(out / "losses.png", history, steps_per_epoch)))
+            jobs.append((out / "losses.png", lambda: save_loss_curve(out / "losses.png", history, steps_per_epoch)))
         for path, job in jobs:
             try:
                 job()
