@@ -259,6 +259,12 @@ def test_dataset_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys:
     # unknown dataset name
     assert train("vae", "--data", "fashion", "--steps", "1") == 1
     assert "unknown dataset 'fashion'" in capsys.readouterr().err
+    # a path that is not a folder of images
+    assert train("vae", "--data", str(tmp_path / "typo"), "--steps", "1", "--out", str(tmp_path / "o1")) == 1
+    assert "does not exist; pass a folder of images" in capsys.readouterr().err
+    (tmp_path / "one.png").write_bytes(b"x")
+    assert train("vae", "--data", str(tmp_path / "one.png"), "--steps", "1", "--out", str(tmp_path / "o2")) == 1
+    assert "is a file, not a folder" in capsys.readouterr().err
 
 
 def test_offline_mnist_without_files_says_where_to_put_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -315,6 +315,10 @@ def load_dataset(data: str, **options: Any) -> ImageTensorDataset:
             return _coerce(ds, data)
     except ImportError:  # registry not available: only the built-in datasets
         names = ["mnist", "folder"]
+    if any(sep in str(data) for sep in ("/", "\\")) or str(data).startswith((".", "~")):
+        path = Path(data).expanduser()
+        what = "is a file, not a folder" if path.exists() else "does not exist"
+        raise DatasetError(f"--data '{data}' {what}; pass a folder of images (or a dataset name: {', '.join(sorted(names))}).")
     raise unknown_name("dataset", data, names, hint="Or pass a folder of images: --data path/to/folder.")
 
 
