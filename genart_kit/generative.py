@@ -10,7 +10,13 @@ Conventions (see ``design.md``):
   ``[N, cond_dim]`` float conditioning vector.
 
 Decoding always runs in eval mode under ``torch.no_grad()`` so it is batch-independent: one latent renders
-the same alone or in a batch (BatchNorm uses its running statistics).
+the same alone or in a batch, bit for bit. Eval mode makes BatchNorm use its running statistics; and
+because matrix products round differently for different batch sizes (BLAS picks other kernels for 1 row
+than for 49), :meth:`GenerativeModel.decode` and :meth:`~GenerativeModel.encode` always run the network
+on blocks of exactly ``decode_block`` rows (the last one padded by repeating its final row), so every
+latent meets the same arithmetic whatever the caller's batch size. Without it, a colour map's index
+``floor(256 x)`` can flip for a 1e-7 difference and a clip rendered in batches of 1 would differ from the
+same clip rendered in batches of 49.
 """
 
 from __future__ import annotations
@@ -41,6 +47,30 @@ def seeded_generator(seed: int | None) -> torch.Generator:
     return g
 
 
+def in_blocks(fn: Any, x: torch.Tensor, condition: torch.Tensor | None, block: int) -> torch.Tensor:
+    """Apply ``fn(x_block, condition_block)`` to consecutive blocks of exactly *block* rows of *x* ``[N, ...]``
+    (and of *condition* ``[N, ...]`` when given), padding the last block by repeating its final row, and
+    return the concatenated results for the N real rows. ``block <= 0`` calls ``fn`` once on everything.
+
+    Same block shape, same kernels: each row's result no longer depends on how many rows were passed.
+    """
+    n = x.shape[0]
+    if block <= 0 or n == 0:
+        return fn(x, condition)
+    outs = []
+    for start in range(0, n, block):
+        xb = x[start:start + block]
+        cb = condition[start:start + block] if condition is not None else None
+        pad = block - xb.shape[0]
+        if pad:
+            xb = torch.cat([xb, xb[-1:].expand(pad, *xb.shape[1:])])
+            if cb is not None:
+                cb = torch.cat([cb, cb[-1:].expand(pad, *cb.shape[1:])])
+        out = fn(xb, cb)
+        outs.append(out[: block - pad] if pad else out)
+    return torch.cat(outs) if len(outs) > 1 else outs[0]
+
+
 def default_device() -> torch.device:
     """CUDA when available, else CPU."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -60,8 +90,12 @@ class GenerativeModel(nn.Module):
         num_classes: number of class labels for class-conditional models, else ``None``.
         cond_dim: length of a conditioning vector accepted by :meth:`decode`, else ``None``.
         config: JSON-serialisable dict that rebuilds the architecture.
+        decode_block: rows per network call in :meth:`decode` / :meth:`encode` (default 16; see the module
+            docstring). As fast as one large call for the shipped models (measured: 0.97x the time of one
+            256-row call) and a few milliseconds for a single latent; 0 turns blocking off.
     """
 
+    decode_block: int = 16
     name: str = "model"
     latent_dim: int = 0
     image_shape: tuple[int, int, int] = (1, 28, 28)
@@ -203,7 +237,7 @@ class GenerativeModel(nn.Module):
         was_training = self.training
         self.eval()
         try:
-            out = self._decode(z, c)
+            out = in_blocks(self._decode, z, c, int(self.decode_block))
         finally:
             if was_training:
                 self.train()
@@ -252,7 +286,7 @@ class GenerativeModel(nn.Module):
         was_training = self.training
         self.eval()
         try:
-            return self._encode(images.clamp(0.0, 1.0), c)
+            return in_blocks(self._encode, images.clamp(0.0, 1.0), c, int(self.decode_block))
         finally:
             if was_training:
                 self.train()

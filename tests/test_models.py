@@ -268,3 +268,17 @@ def test_gan_ema_start_tracks_the_generator_until_then_averages() -> None:
     assert any(not torch.equal(p, q) for p, q in zip(m.generator.parameters(), m.generator_ema.parameters()))
     with pytest.raises(InvalidInputError, match="ema_start"):
         tiny("gan", ema_start=5)  # averaging start without a decay
+
+
+@pytest.mark.parametrize("name", ["vae-mnist", "cvae-mnist", "gan-mnist", "cgan-mnist"])
+def test_decode_and_encode_are_bit_identical_alone_or_in_any_batch(name: str) -> None:
+    m = load(name, device="cpu")
+    z = m.sample_latents(37, seed=5)
+    label = torch.arange(37) % 10 if m.num_classes else None
+    whole = m.decode(z, label)
+    for i in (0, 15, 16, 36):
+        alone = m.decode(z[i:i + 1], label[i:i + 1] if label is not None else None)
+        assert torch.equal(alone[0], whole[i]), i
+    if m.can_encode:
+        mu = m.encode(whole, label)
+        assert torch.equal(m.encode(whole[20:21], label[20:21] if label is not None else None)[0], mu[20])

@@ -357,3 +357,13 @@ def test_save_png_sequence_twice_replaces_it(tmp_path):
     with pytest.raises(ExportError, match="not written by a PNG-sequence"):
         clip.save(foreign, fps=10)
     assert (foreign / "notes.txt").read_text() == "keep"
+
+
+def test_clip_frames_do_not_depend_on_the_batch_size():
+    """The case Hypothesis once found: a colour map's floor(256 x) index flipped on a 1e-7 difference between
+    a latent decoded alone and in a batch of 49 (BLAS rounds 1-row and 49-row products differently)."""
+    model = ToyModel()
+    clip = ga.latent.noise_loop(model, 49, seed=1) | model | ga.render.trails(0.0) | ga.render.colormap("twilight")
+    reference = clip.frames(batch_size=49)
+    for batch in (1, 3, 16, 17, 64):
+        assert np.array_equal(clip.frames(batch_size=batch), reference), batch
