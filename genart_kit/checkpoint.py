@@ -187,7 +187,7 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], d
     """
     path = Path(path)
     if not path.exists():
-        raise CheckpointError(f"checkpoint '{path}' does not exist; check the path (genart train writes <out>/checkpoint.safetensors).")
+        raise CheckpointError(f"checkpoint '{path}' does not exist; check the path (genart train writes <out>/model.safetensors and <out>/checkpoint.safetensors; either works).")
     if path.is_dir():
         for cand in ("model.safetensors", "checkpoint.safetensors"):
             if (path / cand).exists():

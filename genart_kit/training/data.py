@@ -132,6 +132,7 @@ def _prepare_raw(src: Path) -> Path:
         return src.parent.parent
     import hashlib
     import shutil
+    import tempfile
     import zlib
 
     from torchvision.datasets.utils import extract_archive
@@ -151,13 +152,15 @@ def _prepare_raw(src: Path) -> Path:
     for f in MNIST_FILES:
         if (raw / f).exists():
             continue
+        # unique temporary names: several processes (torchrun ranks) may fill the same cache at once; each
+        # renames its complete copy into place atomically
         if (src / f).exists():
-            tmp = raw / (f + ".tmp")
-            tmp.write_bytes((src / f).read_bytes())
-            os.replace(tmp, raw / f)
+            fd, tmp_name = tempfile.mkstemp(dir=raw, prefix=f + ".", suffix=".tmp")
+            with os.fdopen(fd, "wb") as fh:
+                fh.write((src / f).read_bytes())
+            os.replace(tmp_name, raw / f)
         else:
-            tmpdir = raw / (f + ".extracting")
-            tmpdir.mkdir(exist_ok=True)
+            tmpdir = Path(tempfile.mkdtemp(dir=raw, prefix=f + ".extracting-"))
             try:
                 extract_archive(str(src / (f + ".gz")), str(tmpdir))
                 os.replace(tmpdir / f, raw / f)
@@ -174,7 +177,7 @@ def _prepare_raw(src: Path) -> Path:
 def _where_to_put() -> str:
     return (
         "MNIST not found locally. Put the four IDX files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
-        "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz from http://yann.lecun.com/exdb/mnist/) in a folder and "
+        "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz: the original MNIST files, from any MNIST mirror) in a folder and "
         "pass --data-dir FOLDER or set GENART_DATA_DIR=FOLDER (e.g. ../shared/datasets/mnist), or put them in "
         f"{cache_dir() / 'mnist'}."
     )

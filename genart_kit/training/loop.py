@@ -40,7 +40,7 @@ from ..errors import CheckpointError, InvalidInputError
 from .data import ImageTensorDataset, load_dataset
 from .outputs import run_files, run_folder, save_grid, save_loss_curve
 from .progress import ProgressBar
-from .resume import check_resume_training, optim_tensors, restore_optim
+from .resume import check_resume_options, optim_tensors, restore_optim
 from .stop import GracefulStop
 
 log = logging.getLogger(__name__)
@@ -301,20 +301,13 @@ def _train(cfg: TrainConfig, device: torch.device, rank: int, world: int) -> Tra
         adapt = getattr(model, "adapt_resume_state", None)  # e.g. the GAN adds generator averaging (--ema) here
         if callable(adapt) and isinstance(saved_cfg, dict):
             tensors, added = adapt(tensors, saved_cfg, int(state.get("step", 0)))
-        diffs = sorted(k for k in set(saved_cfg) | set(model.config)
-                       if k not in added and json.dumps(saved_cfg.get(k)) != json.dumps(model.config.get(k)))
-        if diffs:
-            raise CheckpointError(
-                f"--resume: the checkpoint was trained with different options ({', '.join(f'{k}={saved_cfg.get(k)}, not {model.config.get(k)}' for k in diffs)}); "
-                "pass the same options or use another --out folder."
-            )
-        load_state_into(model, tensors, path=ckpt_path, arch=cfg.model)
         if not isinstance(state.get("optimizers"), dict) or not set(step_fn.optimizers) <= set(state["optimizers"]):
             raise CheckpointError(
                 f"--resume: '{ckpt_path}' is a model export (weights only), not a resumable training checkpoint "
                 "(no optimizer state); start a new run with another --out, or --overwrite to restart in this folder."
             )
-        check_resume_training(config.get("training"), cfg, dataset.name, n, world, ckpt_path)
+        check_resume_options(config, model.config, added, cfg, dataset.name, n, world, ckpt_path)
+        load_state_into(model, tensors, path=ckpt_path, arch=cfg.model)
         for name, opt in step_fn.optimizers.items():
             restore_optim(name, opt, tensors, state["optimizers"][name], device)
         epoch, step, pos = int(state["epoch"]), int(state["step"]), int(state["pos"])

@@ -11,7 +11,7 @@ import torch
 
 from ..errors import CheckpointError
 
-__all__ = ["optim_tensors", "restore_optim", "check_resume_training"]
+__all__ = ["optim_tensors", "restore_optim", "check_resume_options"]
 
 
 def optim_tensors(name: str, opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -40,35 +40,48 @@ def restore_optim(name: str, opt: torch.optim.Optimizer, tensors: dict[str, torc
 _RESUME_DATA_KEYS = ("limit", "image_size", "channels")  # data_dir / download only say where the files are
 
 
-def check_resume_training(saved: Any, cfg: Any, dataset: str, size: int, world: int, path: Path) -> None:
-    """Refuse ``--resume`` with training options that differ from the checkpoint's (learning rate, seed,
-    batch size, dataset, number of processes): the continued run would match neither the checkpoint's
-    recorded command nor the new one. Model options are checked separately.
+def _shown(value: Any) -> str:
+    return "default" if value is None else repr(value)
+
+
+def check_resume_options(config: dict[str, Any], model_config: dict[str, Any], added: set[str], cfg: Any,
+                         dataset: str, size: int, world: int, path: Path) -> None:
+    """Refuse ``--resume`` with options that differ from the checkpoint's: model options (width, latent
+    dimension, ...) and training options (learning rate, seed, batch size, dataset, number of processes).
+    The continued run would match neither the checkpoint's recorded command nor the new one. Keys in
+    *added* (options the model agreed to add on resume, such as the GAN's ``--ema``) are not compared.
 
     Raises:
-        CheckpointError: naming each differing option with its saved and new value.
+        CheckpointError: naming every differing option with its saved and new value, and the run's own
+            command to resume with.
     """
-    if not isinstance(saved, dict):
-        return  # an older or hand-made checkpoint: nothing recorded to compare
-    now = {"lr": cfg.lr, "seed": cfg.seed, "batch_size": cfg.batch_size, "dataset": dataset, "dataset_size": size,
-           "world_size": world}
-    now.update({f"data_options.{k}": cfg.data_options.get(k) for k in _RESUME_DATA_KEYS})
-    before = {k: saved.get(k) for k in now if "." not in k}
-    saved_data = saved.get("data_options") if isinstance(saved.get("data_options"), dict) else {}
-    before.update({f"data_options.{k}": saved_data.get(k) for k in _RESUME_DATA_KEYS})
-    diffs = []
-    for k, value in now.items():
-        if before.get(k) is None and k in ("dataset", "dataset_size", "world_size"):
-            continue  # not recorded by an older checkpoint
-        if json.dumps(before.get(k)) != json.dumps(value):
-            diffs.append(k)
-    if diffs:
-        flags = {"lr": "--lr", "seed": "--seed", "batch_size": "--batch-size", "dataset": "--data", "dataset_size": "--data / --limit",
+    diffs: list[str] = []
+    saved_model = config.get("model_config") if isinstance(config.get("model_config"), dict) else {}
+    for k in sorted(set(saved_model) | set(model_config)):
+        if k not in added and json.dumps(saved_model.get(k)) != json.dumps(model_config.get(k)):
+            flag = "image shape (--image-size / --channels)" if k == "image_shape" else "--" + k.replace("_", "-")
+            diffs.append(f"{flag} {_shown(saved_model.get(k))} -> {_shown(model_config.get(k))}")
+    saved = config.get("training")
+    if isinstance(saved, dict):  # older or hand-made checkpoints record no training options
+        now = {"lr": cfg.lr, "seed": cfg.seed, "batch_size": cfg.batch_size, "dataset": dataset, "world_size": world}
+        now.update({f"data_options.{k}": cfg.data_options.get(k) for k in _RESUME_DATA_KEYS})
+        before = {k: saved.get(k) for k in now if "." not in k}
+        saved_data = saved.get("data_options") if isinstance(saved.get("data_options"), dict) else {}
+        before.update({f"data_options.{k}": saved_data.get(k) for k in _RESUME_DATA_KEYS})
+        if saved.get("dataset_size") not in (None, size) and before["data_options.limit"] == now["data_options.limit"]:
+            now["dataset_size"], before["dataset_size"] = size, saved.get("dataset_size")  # the data itself changed
+        flags = {"lr": "--lr", "seed": "--seed", "batch_size": "--batch-size", "dataset": "--data", "dataset_size": "images in --data",
                  "world_size": "torchrun --nproc_per_node", "data_options.limit": "--limit",
                  "data_options.image_size": "--image-size", "data_options.channels": "--channels"}
-        detail = ", ".join(f"{flags[k]} {before.get(k)!r} -> {now[k]!r}" for k in diffs)
+        for k, value in now.items():
+            if before.get(k) is None and k in ("dataset", "world_size"):
+                continue  # not recorded by an older checkpoint
+            if json.dumps(before.get(k)) != json.dumps(value):
+                diffs.append(f"{flags[k]} {_shown(before.get(k))} -> {_shown(value)}")
+    if diffs:
+        command = config.get("command")
+        again = f" Resume with the run's own options: {command} --resume (with a larger --epochs or --steps)." if command else ""
         raise CheckpointError(
-            f"--resume: '{path}' was trained with other training options ({detail}); a resumed run must use the same "
-            "ones (only --epochs, --steps, --device, --sample-every and --checkpoint-every may change). "
-            "Start a new run with another --out to train differently."
+            f"--resume: '{path}' was trained with other options ({', '.join(diffs)}); only --epochs, --steps, --device, "
+            f"--sample-every and --checkpoint-every may change.{again} To train differently, start a new run with another --out."
         )
