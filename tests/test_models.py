@@ -282,3 +282,11 @@ def test_decode_and_encode_are_bit_identical_alone_or_in_any_batch(name: str) ->
     if m.can_encode:
         mu = m.encode(whole, label)
         assert torch.equal(m.encode(whole[20:21], label[20:21] if label is not None else None)[0], mu[20])
+
+
+@pytest.mark.parametrize("latent_dim", [1, 3, 8, 16, 20, 64])
+def test_sample_latents_prefix_does_not_depend_on_n(latent_dim: int) -> None:
+    m = tiny("vae", latent_dim=latent_dim, width=4, hidden=16)
+    many = m.sample_latents(37, seed=5)
+    for n in (1, 2, 3, 15, 16, 17):
+        assert torch.equal(m.sample_latents(n, seed=5), many[:n]), n

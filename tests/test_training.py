@@ -388,8 +388,8 @@ def test_resume_refuses_other_training_options_and_nothing_to_do(tmp_path: Path,
     common = ["gan", "--data-dir", str(FIXTURE), "--batch-size", "16", *TINY_GAN, "--out", str(out)]
     assert train(*common, "--steps", "3") == 0
     before = (out / "checkpoint.safetensors").read_bytes()
-    for extra, shown in ((["--lr", "0.01"], "(--lr default -> 0.01)"), (["--seed", "7"], "(--seed 0 -> 7)"),
-                         (["--limit", "100"], "(--limit default -> 100)"), (["--lr", "0.01", "--width", "5"], "(--width 4 -> 5, --lr default -> 0.01)")):
+    for extra, shown in ((["--lr", "0.01"], "(--lr 0.0002 -> 0.01)"), (["--seed", "7"], "(--seed 0 -> 7)"),
+                         (["--limit", "100"], "(--limit default -> 100)"), (["--lr", "0.01", "--width", "5"], "(--width 4 -> 5, --lr 0.0002 -> 0.01)")):
         assert train(*common, "--steps", "6", "--resume", *extra) == 1
         err = capsys.readouterr().err
         assert "other options" in err and shown in err, err
@@ -397,8 +397,11 @@ def test_resume_refuses_other_training_options_and_nothing_to_do(tmp_path: Path,
     assert "--batch-size 16 -> 8" in capsys.readouterr().err
     assert train(*common, "--steps", "3", "--resume") == 1
     assert "already at step 3" in capsys.readouterr().err
-    assert (out / "checkpoint.safetensors").read_bytes() == before  # nothing rewritten
-    assert train(*common, "--steps", "5", "--resume", "--checkpoint-every", "1", "--sample-every", "0") == 0
+    assert (out / "checkpoint.safetensors").read_bytes() == before  # nothing rewritten by the refusals
+    assert train(*common, "--steps", "6", "--resume", "--lr", "2e-4") == 0  # the default, given explicitly
+    assert train(*common, "--steps", "6", "--resume") == 1
+    assert "which --steps 6 does not go beyond" in capsys.readouterr().err
+    assert train(*common, "--steps", "8", "--resume", "--checkpoint-every", "1", "--sample-every", "0") == 0
 
 
 def test_bad_out_folders_and_options_of_other_models_are_one_line_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -432,7 +435,10 @@ def test_two_trainings_never_share_a_run_folder(tmp_path: Path, capsys: pytest.C
         assert train("gan", "--data-dir", str(FIXTURE), "--steps", "1", "--batch-size", "16", *TINY_GAN, "--out", str(out)) == 1
         assert "in use by another running genart train" in capsys.readouterr().err
     assert train("gan", "--data-dir", str(FIXTURE), "--steps", "1", "--batch-size", "16", *TINY_GAN, "--out", str(out)) == 0
-    assert not (out / ".genart-train.lock").exists()
+    # the lock file stays (deleting it could unlock a run that just took it); left by a finished or killed
+    # run it blocks nothing
+    assert (out / ".genart-train.lock").exists()
+    assert train("gan", "--data-dir", str(FIXTURE), "--steps", "2", "--batch-size", "16", *TINY_GAN, "--out", str(out), "--resume") == 0
 
 
 def test_damaged_or_replaced_mnist_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -474,3 +480,27 @@ def test_a_grid_that_cannot_be_written_does_not_stop_training(tmp_path: Path, mo
     assert "could not write" in caplog.text and "File too large" in caplog.text
     assert load_checkpoint(out / "checkpoint.safetensors")[1]["state"]["step"] == 8  # 200 // 50 * 2 epochs
     assert (out / "losses.png").exists() and not list(out.glob("samples_epoch*.png"))
+
+
+def test_python_api_validates_like_the_cli(tmp_path: Path) -> None:
+    from genart_kit.errors import InvalidInputError
+    from genart_kit.training.loop import TrainConfig, train as train_api
+
+    base = dict(model="gan", data_options={"data_dir": str(FIXTURE)}, batch_size=16, out=str(tmp_path / "r"),
+                progress=False, model_options={"width": 4, "latent_dim": 8})
+    for bad, message in (({"lr": -1.0}, "--lr"), ({"lr": float("nan")}, "--lr"), ({"lr": "1e-3"}, "--lr"),
+                         ({"seed": 2**70}, "--seed"), ({"seed": -5}, "--seed"), ({"steps": "3"}, "--steps"),
+                         ({"epochs": 1.5}, "--epochs"), ({"checkpoint_every": -1}, "--checkpoint-every"),
+                         ({"sample_every": -1}, "--sample-every"), ({"out": ""}, "--out"),
+                         ({"data_options": {"data_dir": str(FIXTURE), "limit": -3}}, "--limit")):
+        with pytest.raises(InvalidInputError, match=message):
+            train_api(TrainConfig(**{**base, "steps": 1, **bad}))
+    assert not (tmp_path / "r").exists()
+
+
+def test_sample_every_zero_still_leaves_a_final_grid(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    assert train("gan", "--data-dir", str(FIXTURE), "--epochs", "2", "--batch-size", "50", *TINY_GAN,
+                 "--sample-every", "0", "--out", str(out)) == 0
+    assert sorted(p.name for p in out.glob("samples_epoch*.png")) == ["samples_epoch002.png"]
+    assert (out / "losses.png").exists()

@@ -76,7 +76,8 @@ class TrainConfig:
             *resume*) such a folder is refused, so no run is ever replaced by accident.
         data_options: dataset options (``data_dir``, ``image_size``, ``channels``, ``limit``, ``download``).
         model_options: architecture options (``latent_dim``, ``width``, ``hidden``, ``beta``, ``binarize``).
-        sample_every: write a sample grid every N epochs (0 = never; the last epoch always gets one).
+        sample_every: write a sample grid every N epochs (0 = only at the end: the run's last epoch, or the
+            point where ``steps`` stops it, always gets one).
         checkpoint_every: also checkpoint every N steps (0 = only per epoch / at the end).
         command: the command line recorded in the checkpoint config (the one that reproduces the run).
         invocation: the actual command line of this process (kept with earlier ones in ``invocations``).
@@ -181,6 +182,35 @@ def _load_architecture(name: str, **options: Any) -> Any:
 # ---------------------------------------------------------------------------------------------- train
 
 
+def _validate_config(cfg: TrainConfig) -> None:
+    """The checks ``genart train`` makes on its options, for callers of the Python API too.
+
+    Raises:
+        InvalidInputError: naming the option, the value and what is allowed.
+    """
+    def whole(name: str, value: Any, low: int, flag: str, high: int | None = None) -> None:
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= low and (high is None or value <= high)
+        if not ok:
+            limit = f">= {low}" + (f" and <= {high}" if high is not None else "")
+            raise InvalidInputError(f"{flag} must be {limit} (a whole number; TrainConfig.{name}), got {value!r}.")
+
+    whole("epochs", cfg.epochs, 1, "--epochs")
+    whole("batch_size", cfg.batch_size, 1, "--batch-size")
+    whole("seed", cfg.seed, 0, "--seed", 2**62)
+    whole("sample_every", cfg.sample_every, 0, "--sample-every")
+    whole("checkpoint_every", cfg.checkpoint_every, 0, "--checkpoint-every")
+    if cfg.steps is not None:
+        whole("steps", cfg.steps, 1, "--steps")
+    if cfg.lr is not None and not (isinstance(cfg.lr, (int, float)) and not isinstance(cfg.lr, bool)
+                                   and math.isfinite(cfg.lr) and cfg.lr > 0):
+        raise InvalidInputError(f"--lr must be a positive finite number such as 2e-4 (TrainConfig.lr), got {cfg.lr!r}.")
+    if not str(cfg.out).strip():
+        raise InvalidInputError("--out must name a folder for the run, e.g. runs/my-gan (TrainConfig.out); got ''.")
+    limit = (cfg.data_options or {}).get("limit")
+    if limit is not None:
+        whole("data_options['limit']", limit, 1, "--limit")
+
+
 def train(cfg: TrainConfig) -> TrainResult:
     """Train ``cfg.model`` on ``cfg.data`` (see :class:`TrainConfig` and the module docstring).
 
@@ -205,21 +235,16 @@ def train(cfg: TrainConfig) -> TrainResult:
         _trainable_entry(cfg.model)  # a wrong model name is the first thing to report
     except ImportError:  # pragma: no cover - registry missing in a partial checkout
         pass
-    existing = run_files(Path(cfg.out), everything=False)
-    if existing and not cfg.resume and not cfg.overwrite and _dist_info()[0] == 0:
-        raise InvalidInputError(
-            f"--out '{cfg.out}' already holds a run ({', '.join(p.name for p in existing)}); continue it with --resume, "
-            "pick a new --out, or pass --overwrite to replace it."
-        )
-    if cfg.epochs < 1:
-        raise InvalidInputError(f"--epochs must be >= 1, got {cfg.epochs}.")
-    if cfg.batch_size < 1:
-        raise InvalidInputError(f"--batch-size must be >= 1, got {cfg.batch_size}.")
-    if cfg.steps is not None and cfg.steps < 1:
-        raise InvalidInputError(f"--steps must be >= 1, got {cfg.steps}.")
+    _validate_config(cfg)
     rank, world, local_rank = _dist_info()
     if rank == 0:
-        with run_folder(Path(cfg.out)):
+        with run_folder(Path(cfg.out)):  # locked first: a folder in use is reported as such
+            existing = run_files(Path(cfg.out), everything=False)
+            if existing and not cfg.resume and not cfg.overwrite:
+                raise InvalidInputError(
+                    f"--out '{cfg.out}' already holds a run ({', '.join(p.name for p in existing)}); continue it with --resume, "
+                    "pick a new --out, or pass --overwrite to replace it."
+                )
             return _train_distributed(cfg, rank, world, local_rank)
     return _train_distributed(cfg, rank, world, local_rank)
 
@@ -306,7 +331,8 @@ def _train(cfg: TrainConfig, device: torch.device, rank: int, world: int) -> Tra
                 f"--resume: '{ckpt_path}' is a model export (weights only), not a resumable training checkpoint "
                 "(no optimizer state); start a new run with another --out, or --overwrite to restart in this folder."
             )
-        check_resume_options(config, model.config, added, cfg, dataset.name, n, world, ckpt_path)
+        check_resume_options(config, model.config, added, cfg, dataset.name, n, world, ckpt_path,
+                             default_lr=getattr(step_fn, "default_lr", None))
         load_state_into(model, tensors, path=ckpt_path, arch=cfg.model)
         for name, opt in step_fn.optimizers.items():
             restore_optim(name, opt, tensors, state["optimizers"][name], device)
@@ -421,8 +447,9 @@ def _train(cfg: TrainConfig, device: torch.device, rank: int, world: int) -> Tra
     if cfg.resume and (step >= total_steps or epoch >= cfg.epochs):
         raise InvalidInputError(
             f"--resume: the run is already at step {step} (epoch {epoch}, {steps_per_epoch} steps per epoch), "
-            f"which --epochs {cfg.epochs}" + (f" / --steps {cfg.steps}" if cfg.steps is not None else "")
-            + " does not go beyond; pass a larger --epochs (or --steps) to continue it."
+            + (f"which --epochs {cfg.epochs} ({steps_per_epoch * cfg.epochs} steps)" if steps_per_epoch * cfg.epochs <= step
+               else f"which --steps {cfg.steps}")
+            + " does not go beyond; pass a larger one to continue it."
         )
     interrupted = False
     last: dict[str, float] = {}
@@ -490,7 +517,7 @@ def _train(cfg: TrainConfig, device: torch.device, rank: int, world: int) -> Tra
                 if pos >= steps_per_epoch:
                     epoch += 1
                     pos = 0
-                    if cfg.sample_every and (epoch % cfg.sample_every == 0 or epoch == cfg.epochs):
+                    if (cfg.sample_every and epoch % cfg.sample_every == 0) or epoch == cfg.epochs or step >= total_steps:
                         timed(write_samples, epoch)
                     timed(save)
             if interrupted:

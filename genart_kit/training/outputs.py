@@ -17,12 +17,16 @@ __all__ = ["run_folder", "run_files", "save_grid", "save_loss_curve"]
 
 @contextlib.contextmanager
 def run_folder(out: Path) -> Iterator[None]:
-    """Create the run folder *out* (clear error if that is impossible), hold an exclusive lock on it
-    (``.genart-train.lock``, via the ``filelock`` package) so that two trainings never write one run, and
-    remove the folder again if this run created it and left nothing in it.
+    """Create the run folder *out* (clear error if that is impossible) and hold an exclusive lock on it
+    (``.genart-train.lock``, via the ``filelock`` package) so that two trainings never write one run.
+
+    The lock file stays in the folder after the run: deleting it after release would let a run that took
+    the lock in between lose it. Only a folder this run created and left empty (a failed start) is
+    removed again, lock file included.
 
     Raises:
-        InvalidInputError: *out* cannot be created, or another ``genart train`` holds its lock.
+        InvalidInputError: *out* cannot be created, its lock file is unusable, or another ``genart train``
+            holds the lock.
     """
     from filelock import FileLock, Timeout
 
@@ -41,15 +45,18 @@ def run_folder(out: Path) -> Iterator[None]:
             "or pick another --out."
         ) from None
     except OSError as exc:
-        raise InvalidInputError(f"cannot write in the run folder --out '{out}' ({exc.strerror or exc}); pick a writable folder.") from None
+        raise InvalidInputError(
+            f"cannot lock the run folder --out '{out}': its lock file '{lock_path}' is unusable ({exc.strerror or exc}); "
+            "make the folder writable, or delete that lock file if no genart train is running there."
+        ) from None
     try:
         yield
     finally:
         lock.release()
-        lock_path.unlink(missing_ok=True)
-        if created:
-            try:
-                out.rmdir()  # only succeeds when the run wrote nothing
+        if created and [p.name for p in out.iterdir()] == [lock_path.name]:
+            try:  # a run that wrote nothing leaves no folder behind
+                lock_path.unlink()
+                out.rmdir()
             except OSError:
                 pass
 

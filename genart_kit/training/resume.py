@@ -45,11 +45,12 @@ def _shown(value: Any) -> str:
 
 
 def check_resume_options(config: dict[str, Any], model_config: dict[str, Any], added: set[str], cfg: Any,
-                         dataset: str, size: int, world: int, path: Path) -> None:
+                         dataset: str, size: int, world: int, path: Path, default_lr: float | None = None) -> None:
     """Refuse ``--resume`` with options that differ from the checkpoint's: model options (width, latent
     dimension, ...) and training options (learning rate, seed, batch size, dataset, number of processes).
     The continued run would match neither the checkpoint's recorded command nor the new one. Keys in
-    *added* (options the model agreed to add on resume, such as the GAN's ``--ema``) are not compared.
+    *added* (options the model agreed to add on resume, such as the GAN's ``--ema``) are not compared; a
+    learning rate left to its default equals *default_lr* given explicitly.
 
     Raises:
         CheckpointError: naming every differing option with its saved and new value, and the run's own
@@ -68,6 +69,9 @@ def check_resume_options(config: dict[str, Any], model_config: dict[str, Any], a
         before = {k: saved.get(k) for k in now if "." not in k}
         saved_data = saved.get("data_options") if isinstance(saved.get("data_options"), dict) else {}
         before.update({f"data_options.{k}": saved_data.get(k) for k in _RESUME_DATA_KEYS})
+        if default_lr is not None:  # "--lr 2e-4" and no --lr mean the same for a GAN
+            now["lr"] = default_lr if now["lr"] is None else float(now["lr"])
+            before["lr"] = default_lr if before["lr"] is None else float(before["lr"])
         if saved.get("dataset_size") not in (None, size) and before["data_options.limit"] == now["data_options.limit"]:
             now["dataset_size"], before["dataset_size"] = size, saved.get("dataset_size")  # the data itself changed
         flags = {"lr": "--lr", "seed": "--seed", "batch_size": "--batch-size", "dataset": "--data", "dataset_size": "images in --data",
