@@ -197,8 +197,10 @@ SLOW_SKETCH = TOY_SKETCH.replace(
 
 def _genart(args, cwd, **kw):
     env = dict(os.environ, PYTHONUNBUFFERED="1")
+    # Ctrl-C as in a terminal, even when the test run itself started with SIGINT ignored (a background job)
     return subprocess.Popen([sys.executable, "-m", "genart_kit", *args], cwd=cwd, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL), **kw)
 
 
 def test_ctrl_c_stops_cleanly_and_leaves_no_partial_file(tmp_path):

@@ -143,7 +143,8 @@ def test_stop_signal_saves_a_checkpoint_between_steps_and_resume_is_exact(tmp_pa
     opts = ["--data-dir", str(FIXTURE), "--batch-size", "8", "--epochs", "1000", "--seed", "4", *TINY_VAE]
     cmd = [sys.executable, "-m", "genart_kit", "train", "vae", *opts, "--checkpoint-every", "5", "--out", str(out), "--quiet"]
     env = dict(os.environ, OMP_NUM_THREADS="1")
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as in a terminal
     try:
         while not (out / "checkpoint.safetensors").exists():  # training has really started
             assert proc.poll() is None, proc.communicate()
@@ -168,10 +169,18 @@ def test_stop_signal_saves_a_checkpoint_between_steps_and_resume_is_exact(tmp_pa
 
 
 def test_graceful_stop_sets_a_flag_and_a_second_ctrl_c_raises() -> None:
+    seen: list[int] = []
+    outer = signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal, even under a background job
+    before = signal.getsignal(signal.SIGINT)
+    try:
+        _graceful_stop_checks(seen, before)
+    finally:
+        signal.signal(signal.SIGINT, outer)
+
+
+def _graceful_stop_checks(seen: list[int], before: object) -> None:
     from genart_kit.training.stop import GracefulStop
 
-    seen: list[int] = []
-    before = signal.getsignal(signal.SIGINT)
     with GracefulStop(on_first=seen.append) as stop:
         assert not stop.requested
         os.kill(os.getpid(), signal.SIGTERM)
