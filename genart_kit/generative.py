@@ -137,12 +137,11 @@ class GenerativeModel(nn.Module):
         """
         if not isinstance(n, int) or isinstance(n, bool) or n < 1:
             raise InvalidInputError(f"n must be a positive int, got {n!r}.")
-        # drawn in whole blocks of 16 latents: torch's CPU normal sampler transforms values 16 at a time and
-        # treats a tensor of fewer than 16 values, or a ragged tail, differently; whole blocks make the first
-        # k latents of a seed the same whatever n is (n=1 is the first row of n=37)
-        g = seeded_generator(seed)
-        blocks = [torch.randn(16, self.latent_dim, generator=g, dtype=torch.float32) for _ in range(-(-n // 16))]
-        z = (torch.cat(blocks) if len(blocks) > 1 else blocks[0])[:n]
+        # drawn as a whole number of 16-latent rows: torch's CPU normal sampler transforms values 16 at a time
+        # and treats a tensor of fewer than 16 values, or a ragged tail, differently; a multiple of 16 rows
+        # makes the first k latents of a seed the same whatever n is (n=1 is the first row of n=37)
+        rows = -(-n // 16) * 16
+        z = torch.randn(rows, self.latent_dim, generator=seeded_generator(seed), dtype=torch.float32)[:n]
         if truncation is not None:
             if not (0.0 < float(truncation) <= 1.0):
                 raise InvalidInputError(f"truncation psi must be in (0, 1], got {truncation!r}.")
