@@ -142,7 +142,8 @@ def test_stop_signal_saves_a_checkpoint_between_steps_and_resume_is_exact(tmp_pa
     out = tmp_path / "run"
     opts = ["--data-dir", str(FIXTURE), "--batch-size", "8", "--epochs", "1000", "--seed", "4", *TINY_VAE]
     cmd = [sys.executable, "-m", "genart_kit", "train", "vae", *opts, "--checkpoint-every", "5", "--out", str(out), "--quiet"]
-    env = dict(os.environ, OMP_NUM_THREADS="1")
+    # the same thread count as the in-process runs below: float reductions (and so the weights) depend on it
+    env = dict(os.environ, OMP_NUM_THREADS=str(torch.get_num_threads()))
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as in a terminal
     try:
