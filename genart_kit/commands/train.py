@@ -101,8 +101,6 @@ def _validate(args: argparse.Namespace) -> None:
         if not ok:
             raise InvalidInputError(msg)
 
-    if args.lr is not None:
-        need(math.isfinite(args.lr) and args.lr > 0, f"--lr must be a positive finite number (e.g. 1e-3), got {args.lr}.")
     if args.beta is not None:
         need(math.isfinite(args.beta) and args.beta > 0, f"--beta must be a positive finite number (1.0 = the ELBO), got {args.beta}.")
     if args.ema is not None:
@@ -110,14 +108,13 @@ def _validate(args: argparse.Namespace) -> None:
     if args.ema_start is not None:
         need(args.ema is not None, "--ema-start needs --ema DECAY (e.g. --ema 0.999 --ema-start 4680).")
         need(0 <= args.ema_start <= 2**62, f"--ema-start must be an iteration number in 0..2**62, got {args.ema_start}.")
-    need(0 <= args.seed <= 2**62, f"--seed must be in 0..2**62 (e.g. 0, 1, 42), got {args.seed}.")
+    # --lr, --seed, --limit, --sample-every, --checkpoint-every, --epochs, --steps: checked by training.loop.train
     need(args.out is None or bool(args.out.strip()), "--out must name a folder for the run (e.g. --out runs/my-gan), got ''.")
     if args.data == "mnist":
         for flag, value in (("--image-size", args.image_size), ("--channels", args.channels)):
             need(value is None, f"{flag} applies to image folders (--data path/to/folder); MNIST is 1x28x28: drop {flag}.")
-    for flag, value, low in (("--image-size", args.image_size, 1), ("--limit", args.limit, 1), ("--num-classes", args.num_classes, 1),
-                             ("--latent-dim", args.latent_dim, 1), ("--width", args.width, 1), ("--hidden", args.hidden, 1),
-                             ("--sample-every", args.sample_every, 0), ("--checkpoint-every", args.checkpoint_every, 0)):
+    for flag, value, low in (("--image-size", args.image_size, 1), ("--num-classes", args.num_classes, 1),
+                             ("--latent-dim", args.latent_dim, 1), ("--width", args.width, 1), ("--hidden", args.hidden, 1)):
         if value is not None:
             need(value >= low, f"{flag} must be >= {low}, got {value}.")
     if args.device is not None:
@@ -149,7 +146,7 @@ def handle(args: argparse.Namespace) -> int:
             data_options["image_size"] = args.image_size
         if args.channels:
             data_options["channels"] = args.channels
-    if args.limit:
+    if args.limit is not None:
         data_options["limit"] = args.limit
     model_options = {"latent_dim": args.latent_dim, "width": args.width, "hidden": args.hidden, "beta": args.beta,
                      "binarize": True if args.binarize else None, "num_classes": args.num_classes}

@@ -191,7 +191,7 @@ def _validate_config(cfg: TrainConfig) -> None:
     def whole(name: str, value: Any, low: int, flag: str, high: int | None = None) -> None:
         ok = isinstance(value, int) and not isinstance(value, bool) and value >= low and (high is None or value <= high)
         if not ok:
-            limit = f">= {low}" + (f" and <= {high}" if high is not None else "")
+            limit = f">= {low}" if high is None else f"in {low}..{'2**62' if high == 2**62 else high}"
             raise InvalidInputError(f"{flag} must be {limit} (a whole number; TrainConfig.{name}), got {value!r}.")
 
     whole("epochs", cfg.epochs, 1, "--epochs")
