@@ -88,6 +88,42 @@ def test_gan_architecture_follows_dcgan() -> None:
         assert group["lr"] == 2e-4 and group["betas"] == (0.5, 0.999)
 
 
+@pytest.mark.parametrize("shape", [(1, 28, 28), (3, 64, 64)])
+def test_gan_extra_layers_add_3x3_blocks_at_every_hidden_resolution(shape: tuple[int, int, int], tmp_path: Path) -> None:
+    from torch import nn
+
+    from genart_kit.checkpoint import save_checkpoint
+
+    def blocks(net: nn.Module, x: torch.Tensor) -> list[tuple[int, int]]:
+        """(channels, spatial side) of each 3x3 stride-1 conv, in order."""
+        sizes: dict[nn.Module, int] = {}
+        hooks = [mod.register_forward_hook(lambda mod, i, o: sizes.__setitem__(mod, o.shape[-1]))
+                 for mod in net.modules() if isinstance(mod, nn.Conv2d) and mod.kernel_size == (3, 3)]
+        net(x)
+        for h in hooks:
+            h.remove()
+        return [(mod.out_channels, sizes[mod]) for mod in net.modules() if mod in sizes]
+
+    plain = tiny("gan", width=4, image_shape=shape)
+    m = tiny("gan", width=4, image_shape=shape, extra_layers=2)
+    n_up = 2 if shape[1] == 28 else 4
+    z, img = torch.zeros(2, 8, 1, 1), torch.zeros(2, *shape)
+    assert blocks(plain.generator.net, z) == [] and "extra_layers" not in plain.config  # old checkpoints unchanged
+    g_sides = [7 * 2**i for i in range(n_up)] if shape[1] == 28 else [4 * 2**i for i in range(n_up)]
+    assert blocks(m.generator.net, z) == [(4 * 2 ** (n_up - 1 - i), s) for i, s in enumerate(g_sides) for _ in range(2)]
+    assert blocks(m.discriminator.net, img) == [(4 * 2**i, s) for i, s in enumerate(reversed(g_sides)) for _ in range(2)]
+    assert all(isinstance(mod, nn.BatchNorm2d) for net in (m.generator.net, m.discriminator.net)
+               for a, mod in zip(net, list(net)[1:]) if isinstance(a, nn.Conv2d) and a.kernel_size == (3, 3))
+    out = m.decode(m.sample_latents(3, seed=0))
+    assert tuple(out.shape) == (3, *shape)
+    path = tmp_path / "deep.safetensors"
+    save_checkpoint(path, m.state_dict(), {"architecture": "gan", "model_config": m.config})
+    again = load("gan", checkpoint=path, device="cpu")
+    assert again.config["extra_layers"] == 2 and torch.equal(again.decode(again.sample_latents(3, seed=0)), out)
+    with pytest.raises(InvalidInputError, match="extra_layers must be in 0..16"):
+        tiny("gan", extra_layers=-1)
+
+
 def test_gan_training_step_is_the_classic_algorithm() -> None:
     """One step moves D towards separating real from fake and G towards fooling D (non-saturating loss)."""
     import torch.nn.functional as F

@@ -422,6 +422,8 @@ def test_bad_out_folders_and_options_of_other_models_are_one_line_errors(tmp_pat
         (["gan", *common, "--out", ""], "--out must name a folder"),
         (["gan", *common, "--hidden", "16", "--out", str(tmp_path / "a")], "model 'gan' has no option 'hidden'"),
         (["vae", *common, "--ema", "0.9", "--out", str(tmp_path / "b")], "model 'vae' has no option 'ema'"),
+        (["vae", *common, "--extra-layers", "1", "--out", str(tmp_path / "b2")], "model 'vae' has no option 'extra_layers'"),
+        (["gan", *common, "--extra-layers", "-1", "--out", str(tmp_path / "b3")], "--extra-layers must be >= 0"),
         (["gan", *common, "--num-classes", "10", "--out", str(tmp_path / "c")], "option of 'cgan'"),
         (["gan", *common, "--image-size", "64", "--out", str(tmp_path / "d")], "--image-size applies to image folders"),
         (["gan", *common, "--seed", str(2**64), "--out", str(tmp_path / "e")], "--seed must be in 0..2**62"),

@@ -15,7 +15,7 @@ ORDER = 50
 _OPTIONS = [
     ("--data", "data"), ("--data-dir", "data_dir"), ("--image-size", "image_size"), ("--channels", "channels"),
     ("--limit", "limit"), ("--epochs", "epochs"), ("--steps", "steps"), ("--batch-size", "batch_size"),
-    ("--lr", "lr"), ("--seed", "seed"), ("--latent-dim", "latent_dim"), ("--width", "width"), ("--hidden", "hidden"),
+    ("--lr", "lr"), ("--seed", "seed"), ("--latent-dim", "latent_dim"), ("--width", "width"), ("--extra-layers", "extra_layers"), ("--hidden", "hidden"),
     ("--beta", "beta"), ("--ema", "ema"), ("--ema-start", "ema_start"), ("--num-classes", "num_classes"), ("--device", "device"), ("--out", "out"),
     ("--sample-every", "sample_every"), ("--checkpoint-every", "checkpoint_every"),
 ]
@@ -49,6 +49,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="master seed: same seed, same result (default 0)")
     p.add_argument("--latent-dim", type=int, default=None, metavar="D", help="latent dimension (default: GAN 64, VAE 16)")
     p.add_argument("--width", type=int, default=None, help="conv channel width (default 32)")
+    p.add_argument("--extra-layers", type=int, default=None, metavar="E",
+                   help="GAN: E extra 3x3 conv blocks per resolution in G and D (default 0)")
     p.add_argument("--hidden", type=int, default=None, help="VAE fully-connected hidden width (default 128)")
     p.add_argument("--beta", type=float, default=None, help="VAE KL weight (default 1.0)")
     p.add_argument("--ema", type=float, default=None, metavar="DECAY",
@@ -114,7 +116,8 @@ def _validate(args: argparse.Namespace) -> None:
         for flag, value in (("--image-size", args.image_size), ("--channels", args.channels)):
             need(value is None, f"{flag} applies to image folders (--data path/to/folder); MNIST is 1x28x28: drop {flag}.")
     for flag, value, low in (("--image-size", args.image_size, 1), ("--num-classes", args.num_classes, 1),
-                             ("--latent-dim", args.latent_dim, 1), ("--width", args.width, 1), ("--hidden", args.hidden, 1)):
+                             ("--latent-dim", args.latent_dim, 1), ("--width", args.width, 1), ("--hidden", args.hidden, 1),
+                             ("--extra-layers", args.extra_layers, 0)):
         if value is not None:
             need(value >= low, f"{flag} must be >= {low}, got {value}.")
     if args.device is not None:
@@ -148,7 +151,7 @@ def handle(args: argparse.Namespace) -> int:
             data_options["channels"] = args.channels
     if args.limit is not None:
         data_options["limit"] = args.limit
-    model_options = {"latent_dim": args.latent_dim, "width": args.width, "hidden": args.hidden, "beta": args.beta,
+    model_options = {"latent_dim": args.latent_dim, "width": args.width, "extra_layers": args.extra_layers, "hidden": args.hidden, "beta": args.beta,
                      "binarize": True if args.binarize else None, "num_classes": args.num_classes}
     if args.ema is not None:
         model_options["ema"] = args.ema
