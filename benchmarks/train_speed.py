@@ -30,12 +30,13 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 
 
-def reference_gan(ds, steps: int, batch: int, width: int, latent_dim: int, seed: int = 0) -> float:
+def reference_gan(ds, steps: int, batch: int, width: int, latent_dim: int, extra_layers: int = 0, seed: int = 0) -> float:
     """Plain DCGAN loop (D step on real + fake, G step, BCE, Adam 2e-4/0.5); returns images per second."""
     from genart_gan.model import DCGANDiscriminator, DCGANGenerator, dcgan_init
 
     torch.manual_seed(seed)
-    G, D = DCGANGenerator(latent_dim, (1, 28, 28), width), DCGANDiscriminator((1, 28, 28), width)
+    G = DCGANGenerator(latent_dim, (1, 28, 28), width, extra_layers=extra_layers)
+    D = DCGANDiscriminator((1, 28, 28), width, extra_layers=extra_layers)
     dcgan_init(G)
     dcgan_init(D)
     og = torch.optim.Adam(G.parameters(), 2e-4, betas=(0.5, 0.999))
@@ -137,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     limit = args.steps * args.batch_size  # exactly one epoch of `steps` steps
     rows = []
     cases = [
-        ("gan", {"width": 48, "latent_dim": 64}, lambda: reference_gan(ds, args.steps, args.batch_size, 48, 64)),
+        ("gan", {"width": 32, "extra_layers": 2, "latent_dim": 64},  # gan-mnist's architecture
+         lambda: reference_gan(ds, args.steps, args.batch_size, 32, 64, extra_layers=2)),
         ("vae", {"latent_dim": 16, "width": 32, "hidden": 128, "binarize": True},
          lambda: reference_vae(ds, args.steps, args.batch_size, latent_dim=16, width=32, hidden=128, binarize=True)),
     ]
