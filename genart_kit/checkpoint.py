@@ -28,7 +28,7 @@ from typing import Any
 
 import torch
 
-from .errors import CheckpointError
+from .errors import CheckpointError, InvalidInputError
 
 FORMAT_VERSION = 1
 META_KEY = "genart"
@@ -42,6 +42,7 @@ __all__ = [
     "strip_wrapper_prefixes",
     "load_state_into",
     "check_architecture",
+    "check_model_options",
     "package_versions",
     "atomic_write_bytes",
 ]
@@ -310,7 +311,7 @@ def load_state_into(model: torch.nn.Module, tensors: dict[str, torch.Tensor], *,
             detail.append(f"{len(unexpected)} unexpected weights (e.g. {', '.join(unexpected[:3])})")
         raise CheckpointError(
             f"checkpoint '{path}' does not match architecture '{arch}': {'; '.join(detail)}. "
-            "Pass the model name the checkpoint was trained as, and the same architecture options (latent_dim, width, ...)."
+            "Pass the model name the checkpoint was trained as, and the same architecture options (latent_dim, width, extra_layers, ...)."
         )
     for k, v in state.items():
         if tuple(own[k].shape) != tuple(v.shape):
@@ -361,9 +362,43 @@ def resolve_device(device: Any = None) -> torch.device:
 _CONFIG_RULES: dict[str, tuple[str, float, float]] = {
     "latent_dim": ("int", 1, 4096), "width": ("int", 1, 1024), "hidden": ("int", 1, 8192),
     "num_classes": ("int?", 1, 10000), "cond_dim": ("int?", 1, 4096), "beta": ("float", 1e-12, 1e6),
-    "ema": ("float?", 0.0, 1.0), "ema_start": ("int", 0, 2**62),
+    "ema": ("float?", 0.0, 1.0), "ema_start": ("int", 0, 2**62), "extra_layers": ("int", 0, 16),
     "binarize": ("bool", 0, 1),
 }
+
+
+def check_model_options(options: dict[str, Any], error: type[Exception] = InvalidInputError,
+                        where: str = "model option") -> None:
+    """Check architecture hyper-parameters (``latent_dim``, ``width``, ``extra_layers``, ``beta``, ``ema``...)
+    against their type and sane range: an integer option must be an ``int`` (not a bool, not ``1.5``, not
+    ``"2"``), a float a finite number, ``binarize`` a bool. Keys without a rule (``image_shape``, a plugin's
+    own options) are left to the model.
+
+    Raises:
+        *error* (InvalidInputError by default): ``"{where} width=1.5 (expected an integer)"``.
+    """
+    import math
+
+    for key, value in options.items():
+        rule = _CONFIG_RULES.get(key)
+        if rule is None:
+            continue
+        kind, lo, hi = rule
+        if kind.endswith("?"):
+            if value is None:
+                continue
+            kind = kind[:-1]
+        if kind == "bool":
+            ok, why = isinstance(value, bool), "expected true or false"
+        elif kind == "int":
+            ok, why = isinstance(value, int) and not isinstance(value, bool), "expected an integer"
+        else:
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            why = "expected a finite number"
+        if ok and kind != "bool" and not lo <= value <= hi:
+            ok, why = False, f"expected {lo:g}..{hi:g}"
+        if not ok:
+            raise error(f"{where} {key}={value!r} ({why})")
 SUPPORTED_IMAGE_SIZES = (28, 32, 64, 128)
 MAX_IMAGE_SIZE = 512
 
@@ -385,7 +420,6 @@ def validate_model_config(factory: Any, saved: Any, path: Any) -> None:
         CheckpointError: naming the bad key and value.
     """
     import inspect
-    import math
 
     def bad(key: str, value: Any, why: str) -> CheckpointError:
         return CheckpointError(f"checkpoint '{path}' has an invalid model_config: {key}={value!r} ({why}); "
@@ -408,27 +442,11 @@ def validate_model_config(factory: Any, saved: Any, path: Any) -> None:
             if c not in (1, 3) or h != w or not _supported_size(h):
                 raise bad(key, value, f"expected C 1 or 3 and square H = W, a size such as {SUPPORTED_IMAGE_SIZES} "
                                       f"(base*2**k with base 4..7, at most {MAX_IMAGE_SIZE})")
-            continue
-        rule = _CONFIG_RULES.get(key)
-        if rule is None:
-            continue
-        kind, lo, hi = rule
-        if kind.endswith("?"):
-            if value is None:
-                continue
-            kind = kind[:-1]
-        if kind == "bool":
-            if not isinstance(value, bool):
-                raise bad(key, value, "expected true or false")
-            continue
-        if kind == "int":
-            ok = isinstance(value, int) and not isinstance(value, bool)
-        else:
-            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-        if not ok:
-            raise bad(key, value, f"expected {'an integer' if kind == 'int' else 'a finite number'}")
-        if not lo <= value <= hi:
-            raise bad(key, value, f"expected {lo:g}..{hi:g}")
+    try:
+        check_model_options({k: v for k, v in saved.items() if k != "image_shape"}, CheckpointError,
+                            f"checkpoint '{path}' has an invalid model_config:")
+    except CheckpointError as exc:
+        raise CheckpointError(f"{exc}; the file is corrupt or was edited: re-save it with genart train.") from None
 
 
 def build_model(factory: Any, arch: str | tuple[str, ...], *, checkpoint: Any = None, device: Any = None,
@@ -440,7 +458,9 @@ def build_model(factory: Any, arch: str | tuple[str, ...], *, checkpoint: Any = 
         factory: ``factory(**model_config) -> GenerativeModel`` (the architecture class).
         arch: the architecture name(s) a checkpoint must carry (``"gan"``, ``("vae", "cvae")``...).
         checkpoint: optional path of a checkpoint; its ``model_config`` rebuilds the model and wins over
-            *options* for the hyper-parameters it records.
+            *options* (a warning names each ignored option), also for the hyper-parameters it leaves out,
+            which are the architecture's defaults (``extra_layers`` 0, no ``ema``). A bare state dict
+            without a config is built from *options*.
         device: see :func:`resolve_device`.
         defaults: architecture defaults, overridden by *options* and then by the checkpoint's config.
         options: user options (``latent_dim=...``, ``width=...``).
@@ -448,22 +468,33 @@ def build_model(factory: Any, arch: str | tuple[str, ...], *, checkpoint: Any = 
 
     Raises:
         CheckpointError: unreadable/unsafe checkpoint or another architecture.
-        InvalidInputError: bad options or device.
+        InvalidInputError: bad options (e.g. ``width=1.5``) or device.
     """
+    import inspect
     import logging
 
+    given = {k: v for k, v in (options or {}).items() if v is not None}
     cfg = dict(defaults or {})
-    cfg.update({k: v for k, v in (options or {}).items() if v is not None})
+    cfg.update(given)
     tensors = None
     if checkpoint is not None:
         tensors, config = load_checkpoint(checkpoint)
         check_architecture(config, arch, checkpoint)
         saved = config.get("model_config") or {}
         validate_model_config(factory, saved, checkpoint)
-        for k, v in saved.items():
-            if k in (options or {}) and options[k] is not None and options[k] != v and not (isinstance(v, list) and tuple(v) == tuple(options[k])):
-                logging.getLogger(__name__).warning("option %s=%r ignored: checkpoint was trained with %r", k, options[k], v)
+        params = inspect.signature(factory).parameters
+        for k, v in given.items():
+            if k in saved:
+                was = saved[k]
+            elif saved and k in params and params[k].default is not inspect.Parameter.empty:
+                was = params[k].default  # a key a recorded config leaves out has the architecture's default
+                cfg[k] = was
+            else:
+                continue
+            if v != was and not (isinstance(was, list) and isinstance(v, (list, tuple)) and tuple(was) == tuple(v)):
+                logging.getLogger(__name__).warning("option %s=%r ignored: checkpoint was trained with %r", k, v, was)
         cfg.update(saved)
+    check_model_options({k: v for k, v in cfg.items() if k != "architecture"})
     cfg.pop("architecture", None)
     model = factory(**cfg)
     if tensors is not None:

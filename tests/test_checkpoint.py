@@ -196,6 +196,39 @@ def test_model_config_is_validated_before_building(tmp_path: Path, key: str, val
     assert key in str(info.value) and repr(value) in str(info.value)
 
 
+def tiny_gan(**kw):
+    from genart_gan.model import GAN
+
+    torch.manual_seed(0)
+    return GAN(latent_dim=8, width=4, **kw).eval()
+
+
+@pytest.mark.parametrize("value", ["two", None, [2], -3, 17, 1.5, True, "2", 2.0])
+def test_a_tampered_gan_extra_layers_is_a_checkpoint_error(tmp_path: Path, value) -> None:
+    gan = tiny_gan(extra_layers=2)
+    path = save_checkpoint(tmp_path / "m.safetensors", gan.state_dict(),
+                           {"architecture": "gan", "model_config": dict(gan.config, extra_layers=value)})
+    with pytest.raises(CheckpointError) as info:
+        load("gan", checkpoint=str(path), device="cpu")
+    msg = str(info.value)
+    assert f"extra_layers={value!r}" in msg and "corrupt or was edited" in msg and str(path) in msg
+
+
+def test_options_a_checkpoint_leaves_out_take_the_architecture_defaults(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    plain = tiny_gan()  # its config records neither extra_layers (0) nor ema (none)
+    assert "extra_layers" not in plain.config and "ema" not in plain.config
+    path = save_checkpoint(tmp_path / "m.safetensors", plain.state_dict(), {"architecture": "gan", "model_config": plain.config})
+    with caplog.at_level("WARNING"):
+        again = load("gan", checkpoint=str(path), device="cpu", extra_layers=1, ema=0.9, width=8, latent_dim=8)
+    assert again.config == plain.config
+    z = plain.sample_latents(3, seed=0)
+    assert torch.equal(again.decode(z), plain.decode(z))
+    for ignored in ("extra_layers=1 ignored: checkpoint was trained with 0", "ema=0.9 ignored: checkpoint was trained with None",
+                    "width=8 ignored: checkpoint was trained with 4"):
+        assert ignored in caplog.text
+    assert "latent_dim" not in caplog.text  # the same value: nothing to warn about
+
+
 def test_nan_weights_are_refused_naming_the_tensor(tmp_path: Path) -> None:
     vae = tiny_vae()
     state = dict(vae.state_dict())

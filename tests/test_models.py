@@ -120,8 +120,25 @@ def test_gan_extra_layers_add_3x3_blocks_at_every_hidden_resolution(shape: tuple
     save_checkpoint(path, m.state_dict(), {"architecture": "gan", "model_config": m.config})
     again = load("gan", checkpoint=path, device="cpu")
     assert again.config["extra_layers"] == 2 and torch.equal(again.decode(again.sample_latents(3, seed=0)), out)
-    with pytest.raises(InvalidInputError, match="extra_layers must be in 0..16"):
-        tiny("gan", extra_layers=-1)
+    from genart_gan.model import GAN
+
+    for bad in (-1, 17, 1.5, "2", True, None, float("nan")):
+        with pytest.raises(InvalidInputError, match="extra_layers="):
+            GAN(extra_layers=bad)
+    for bad in (-1, 1.5, "2", True):  # the registry loader (ga.model) checks the same way
+        with pytest.raises(InvalidInputError, match="extra_layers="):
+            tiny("gan", extra_layers=bad)
+
+
+@pytest.mark.parametrize("arch, key, value", [
+    ("gan", "width", 1.5), ("gan", "latent_dim", "8"), ("gan", "ema_start", 2.0), ("gan", "latent_dim", 0),
+    ("vae", "hidden", 2.5), ("vae", "beta", float("inf")), ("vae", "binarize", 1), ("vae", "width", True),
+])
+def test_architecture_options_must_have_the_right_type(arch: str, key: str, value) -> None:
+    """No silent int(1.5) == 1: an option of the wrong type or range is an InvalidInputError naming it."""
+    with pytest.raises(InvalidInputError) as info:
+        tiny(arch, **{key: value, **({"ema": 0.9} if key == "ema_start" else {})})
+    assert f"{key}={value!r}" in str(info.value)
 
 
 def test_gan_training_step_is_the_classic_algorithm() -> None:
@@ -285,7 +302,9 @@ def test_gan_generator_ema_is_averaged_and_used_for_decoding(tmp_path: Path) -> 
     path = save_checkpoint(tmp_path / "ema.safetensors", m.state_dict(), {"architecture": "gan", "model_config": m.config})
     again = load("gan", checkpoint=str(path), device="cpu")
     assert again.ema == 0.9 and torch.equal(again.decode(z), m.decode(z))
-    with pytest.raises(InvalidInputError, match="ema decay"):
+    with pytest.raises(InvalidInputError, match="ema decay must be in"):
+        tiny("gan", ema=1.0)
+    with pytest.raises(InvalidInputError, match="ema=1.5"):
         tiny("gan", ema=1.5)
 
 

@@ -117,7 +117,7 @@ def test_resume_adds_generator_averaging_exactly(tmp_path: Path, capsys: pytest.
     capsys.readouterr()
     assert train(*common, "--steps", "9", "--out", str(tmp_path / "part"), "--resume") == 1  # --ema forgotten
     err = capsys.readouterr().err
-    assert "other options (--ema 0.9 -> default, --ema-start 3 -> default)" in err
+    assert "other options (--ema 0.9 -> default, --ema-start 3 -> 0)" in err
     assert "Resume with the run's own options: genart train gan " in err and " --ema 0.9 --ema-start 3 " in err
     assert train(*common, "--ema-start", "3", "--steps", "9", "--out", str(tmp_path / "x")) == 1
     assert "--ema-start needs --ema" in capsys.readouterr().err
@@ -436,6 +436,23 @@ def test_bad_out_folders_and_options_of_other_models_are_one_line_errors(tmp_pat
         assert message in err and "Traceback" not in err and err.count("\n") == 1, err
     assert (tmp_path / "afile").read_text() == "keep me"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]  # failed runs leave no empty run folders
+
+
+def test_resume_compares_extra_layers_with_absent_meaning_zero(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from genart_kit.checkpoint import save_checkpoint
+
+    common = ["gan", "--data-dir", str(FIXTURE), "--batch-size", "16", *TINY_GAN, "--out", str(tmp_path / "run")]
+    assert train(*common, "--steps", "2", "--extra-layers", "2") == 0
+    assert train(*common, "--steps", "3", "--extra-layers", "0", "--resume") == 1
+    assert "--extra-layers 2 -> 0" in capsys.readouterr().err
+    # a checkpoint written by another tool with an explicit 0 resumes like one that leaves it out
+    plain = tmp_path / "plain"
+    assert train(*common[:-1], str(plain), "--steps", "2") == 0
+    tensors, config = load_checkpoint(plain / "checkpoint.safetensors")
+    config["model_config"]["extra_layers"] = 0
+    save_checkpoint(plain / "checkpoint.safetensors", tensors, config)
+    capsys.readouterr()
+    assert train(*common[:-1], str(plain), "--steps", "3", "--resume") == 0, capsys.readouterr().err
 
 
 def test_two_trainings_never_share_a_run_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

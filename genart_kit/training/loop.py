@@ -169,7 +169,7 @@ def _load_architecture(name: str, **options: Any) -> Any:
         opt = match.group(1)
         raise InvalidInputError(
             f"model '{name}' has no option '{opt}' (--{opt.replace('_', '-')}); drop it: GANs take --width, --latent-dim, "
-            "--ema, --ema-start; VAEs take --width, --latent-dim, --hidden, --beta, --binarize."
+            "--extra-layers, --ema, --ema-start; VAEs take --width, --latent-dim, --hidden, --beta, --binarize."
         ) from None
     except ImportError:  # pragma: no cover - registry missing in a partial checkout
         from ..plugins import import_object
@@ -177,6 +177,17 @@ def _load_architecture(name: str, **options: Any) -> Any:
         if name not in _FALLBACK_MODELS:
             raise
         return import_object(_FALLBACK_MODELS[name])(checkpoint=None, device="cpu", **options)
+
+
+def _defaults(model: Any) -> dict[str, Any]:
+    """The constructor defaults of *model*'s class (what a config key that is left out means)."""
+    import inspect
+
+    try:
+        params = inspect.signature(type(model)).parameters
+    except (TypeError, ValueError):  # pragma: no cover - builtins / C extensions
+        return {}
+    return {k: p.default for k, p in params.items() if p.default is not inspect.Parameter.empty}
 
 
 # ---------------------------------------------------------------------------------------------- train
@@ -332,7 +343,7 @@ def _train(cfg: TrainConfig, device: torch.device, rank: int, world: int) -> Tra
                 "(no optimizer state); start a new run with another --out, or --overwrite to restart in this folder."
             )
         check_resume_options(config, model.config, added, cfg, dataset.name, n, world, ckpt_path,
-                             default_lr=getattr(step_fn, "default_lr", None))
+                             default_lr=getattr(step_fn, "default_lr", None), model_defaults=_defaults(model))
         load_state_into(model, tensors, path=ckpt_path, arch=cfg.model)
         for name, opt in step_fn.optimizers.items():
             restore_optim(name, opt, tensors, state["optimizers"][name], device)

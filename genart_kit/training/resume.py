@@ -45,12 +45,14 @@ def _shown(value: Any) -> str:
 
 
 def check_resume_options(config: dict[str, Any], model_config: dict[str, Any], added: set[str], cfg: Any,
-                         dataset: str, size: int, world: int, path: Path, default_lr: float | None = None) -> None:
+                         dataset: str, size: int, world: int, path: Path, default_lr: float | None = None,
+                         model_defaults: dict[str, Any] | None = None) -> None:
     """Refuse ``--resume`` with options that differ from the checkpoint's: model options (width, latent
     dimension, ...) and training options (learning rate, seed, batch size, dataset, number of processes).
     The continued run would match neither the checkpoint's recorded command nor the new one. Keys in
     *added* (options the model agreed to add on resume, such as the GAN's ``--ema``) are not compared; a
-    learning rate left to its default equals *default_lr* given explicitly.
+    learning rate left to its default equals *default_lr* given explicitly, and a model option left out of
+    either config equals its value in *model_defaults* (``extra_layers`` absent == 0).
 
     Raises:
         CheckpointError: naming every differing option with its saved and new value, and the run's own
@@ -58,10 +60,12 @@ def check_resume_options(config: dict[str, Any], model_config: dict[str, Any], a
     """
     diffs: list[str] = []
     saved_model = config.get("model_config") if isinstance(config.get("model_config"), dict) else {}
+    defaults = model_defaults or {}
     for k in sorted(set(saved_model) | set(model_config)):
-        if k not in added and json.dumps(saved_model.get(k)) != json.dumps(model_config.get(k)):
+        before, now_ = saved_model.get(k, defaults.get(k)), model_config.get(k, defaults.get(k))
+        if k not in added and json.dumps(before) != json.dumps(now_):
             flag = "image shape (--image-size / --channels)" if k == "image_shape" else "--" + k.replace("_", "-")
-            diffs.append(f"{flag} {_shown(saved_model.get(k))} -> {_shown(model_config.get(k))}")
+            diffs.append(f"{flag} {_shown(before)} -> {_shown(now_)}")
     saved = config.get("training")
     if isinstance(saved, dict):  # older or hand-made checkpoints record no training options
         now = {"lr": cfg.lr, "seed": cfg.seed, "batch_size": cfg.batch_size, "dataset": dataset, "world_size": world}

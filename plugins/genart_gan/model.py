@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from genart_kit.checkpoint import build_model
+from genart_kit.checkpoint import build_model, check_model_options
 from genart_kit.errors import InvalidInputError
 from genart_kit.generative import GenerativeModel
 
@@ -168,13 +168,11 @@ class GAN(GenerativeModel):
                  num_classes: int | None = None, cond_dim: int | None = None, ema: float | None = None,
                  ema_start: int = 0, extra_layers: int = 0) -> None:
         super().__init__()
+        check_model_options({"latent_dim": latent_dim, "width": width, "num_classes": num_classes, "cond_dim": cond_dim,
+                             "ema": ema, "ema_start": ema_start, "extra_layers": extra_layers})
         image_shape = tuple(int(v) for v in image_shape)
         if len(image_shape) != 3 or image_shape[1] != image_shape[2] or image_shape[0] not in (1, 3):
             raise InvalidInputError(f"image_shape must be (C, S, S) with C 1 or 3, got {image_shape}.")
-        if int(latent_dim) < 1 or int(width) < 1:
-            raise InvalidInputError(f"latent_dim and width must be positive, got {latent_dim}, {width}.")
-        if not 0 <= int(extra_layers) <= 16:
-            raise InvalidInputError(f"extra_layers must be in 0..16 (e.g. 1), got {extra_layers}.")
         if num_classes is not None and cond_dim is not None:
             raise InvalidInputError("pass num_classes (labels) or cond_dim (vectors), not both.")
         self.latent_dim = int(latent_dim)

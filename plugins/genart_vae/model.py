@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from genart_kit.checkpoint import build_model
+from genart_kit.checkpoint import build_model, check_model_options
 from genart_kit.errors import InvalidInputError
 from genart_kit.generative import GenerativeModel
 
@@ -64,13 +64,11 @@ class VAE(GenerativeModel):
                  num_classes: int | None = None, cond_dim: int | None = None, beta: float = 1.0,
                  binarize: bool = False) -> None:
         super().__init__()
+        check_model_options({"latent_dim": latent_dim, "width": width, "hidden": hidden, "num_classes": num_classes,
+                             "cond_dim": cond_dim, "beta": beta, "binarize": binarize})
         image_shape = tuple(int(v) for v in image_shape)
         if len(image_shape) != 3 or image_shape[1] != image_shape[2] or image_shape[0] not in (1, 3):
             raise InvalidInputError(f"image_shape must be (C, S, S) with C 1 or 3, got {image_shape}.")
-        if int(latent_dim) < 1 or int(width) < 1 or int(hidden) < 1:
-            raise InvalidInputError("latent_dim, width and hidden must be positive integers.")
-        if float(beta) <= 0:
-            raise InvalidInputError(f"beta must be > 0, got {beta}.")
         if num_classes is not None and cond_dim is not None:
             raise InvalidInputError("pass num_classes (labels) or cond_dim (vectors), not both.")
         c, h, _ = image_shape
