@@ -365,6 +365,8 @@ _CONFIG_RULES: dict[str, tuple[str, float, float]] = {
     "ema": ("float?", 0.0, 1.0), "ema_start": ("int", 0, 2**62), "extra_layers": ("int", 0, 16),
     "binarize": ("bool", 0, 1),
 }
+SUPPORTED_IMAGE_SIZES = (28, 32, 64, 128)
+MAX_IMAGE_SIZE = 512
 
 
 def check_model_options(options: dict[str, Any], error: type[Exception] = InvalidInputError,
@@ -399,8 +401,6 @@ def check_model_options(options: dict[str, Any], error: type[Exception] = Invali
             ok, why = False, f"expected {lo:g}..{hi:g}"
         if not ok:
             raise error(f"{where} {key}={value!r} ({why})")
-SUPPORTED_IMAGE_SIZES = (28, 32, 64, 128)
-MAX_IMAGE_SIZE = 512
 
 
 def _supported_size(size: int) -> bool:

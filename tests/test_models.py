@@ -90,6 +90,7 @@ def test_gan_architecture_follows_dcgan() -> None:
 
 @pytest.mark.parametrize("shape", [(1, 28, 28), (3, 64, 64)])
 def test_gan_extra_layers_add_3x3_blocks_at_every_hidden_resolution(shape: tuple[int, int, int], tmp_path: Path) -> None:
+    from genart_gan.model import GAN
     from torch import nn
 
     from genart_kit.checkpoint import save_checkpoint
@@ -120,8 +121,6 @@ def test_gan_extra_layers_add_3x3_blocks_at_every_hidden_resolution(shape: tuple
     save_checkpoint(path, m.state_dict(), {"architecture": "gan", "model_config": m.config})
     again = load("gan", checkpoint=path, device="cpu")
     assert again.config["extra_layers"] == 2 and torch.equal(again.decode(again.sample_latents(3, seed=0)), out)
-    from genart_gan.model import GAN
-
     for bad in (-1, 17, 1.5, "2", True, None, float("nan")):
         with pytest.raises(InvalidInputError, match="extra_layers="):
             GAN(extra_layers=bad)
