@@ -53,13 +53,16 @@ def test_png_grid_same_seed_same_bytes(tmp_path: Path, tiny_checkpoints: dict[st
         assert im.mode == "L" and im.size == (3 * 30 + 2, 3 * 30 + 2)  # 3x3 grid of 28 px + 2 px padding
 
 
-def test_npy_array_matches_decode(tmp_path: Path, tiny_checkpoints: dict[str, Path]) -> None:
+def test_npy_array_matches_decode(tmp_path: Path, tiny_checkpoints: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
     from genart_kit.registry import get_registry
 
     out = tmp_path / "s.npy"
     assert main(["sample", "vae", "--checkpoint", str(tiny_checkpoints["vae"]), "-n", "5", "--seed", "2", "-o", str(out)]) == 0
     arr = np.load(out)
     assert arr.shape == (5, 28, 28) and arr.dtype == np.uint8
+    assert f"wrote {out} (uint8 array [5, 28, 28])" in capsys.readouterr().out  # the array's own shape
+    assert main(["sample", "vae", "--checkpoint", str(tiny_checkpoints["vae"]), "-n", "5", "-o", str(tmp_path / "s.png")]) == 0
+    assert "(grid of 5 images, 1x28x28)" in capsys.readouterr().out
     model = get_registry().load("model", "vae", checkpoint=str(tiny_checkpoints["vae"]), device="cpu")
     frames = model.decode(model.sample_latents(5, seed=2))
     expected = (frames[:, 0] * 255 + 0.5).clamp(0, 255).to(torch.uint8).numpy()

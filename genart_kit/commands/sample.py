@@ -205,9 +205,11 @@ def handle(args: argparse.Namespace) -> int:
     img_shape = shape[1:] if shape[0] == 1 else (shape[1], shape[2], shape[0])
     if suffix == ".npy":
         path = _write_npy_chunks(out, args.num, img_shape, chunks())
+        what = f"uint8 array [{', '.join(map(str, (args.num, *img_shape)))}]"
     else:
         import numpy as np
 
         path = write_samples(np.concatenate(list(chunks())), out, nrow=args.nrow)
-    print(f"wrote {path} ({args.num} x {'x'.join(map(str, model.image_shape))})")
+        what = f"grid of {args.num} images, {'x'.join(map(str, model.image_shape))}"
+    print(f"wrote {path} ({what})")
     return 0

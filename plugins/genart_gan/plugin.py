@@ -15,7 +15,7 @@ def register_models(register):
              description="class-conditional DCGAN trained on MNIST, --label 0-9 (shipped weights)", latent_dim=64,
              image_shape=(1, 28, 28), conditional=True, num_classes=10, pretrained=True, trainable=False)
     register("gan", "genart_gan.model:load_gan",
-             description="DCGAN architecture (Radford et al. 2015) for genart train; 28/32/64 px, grayscale or RGB",
+             description="DCGAN architecture (Radford et al. 2015) for genart train; 28/32/64/128 px, grayscale or RGB",
              latent_dim=64, image_shape=(1, 28, 28), conditional=False, num_classes=None, pretrained=False,
              trainable=True)
     register("cgan", "genart_gan.model:load_cgan",
