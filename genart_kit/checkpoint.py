@@ -372,14 +372,15 @@ MAX_IMAGE_SIZE = 512
 def check_model_options(options: dict[str, Any], error: type[Exception] = InvalidInputError,
                         where: str = "model option") -> None:
     """Check architecture hyper-parameters (``latent_dim``, ``width``, ``extra_layers``, ``beta``, ``ema``...)
-    against their type and sane range: an integer option must be an ``int`` (not a bool, not ``1.5``, not
-    ``"2"``), a float a finite number, ``binarize`` a bool. Keys without a rule (``image_shape``, a plugin's
+    against their type and sane range: an integer option must be an integer (``int`` or ``numpy.int64``; not
+    a bool, not ``1.5``, not ``"2"``), a float a finite real number, ``binarize`` a bool. Keys without a rule (``image_shape``, a plugin's
     own options) are left to the model.
 
     Raises:
         *error* (InvalidInputError by default): ``"{where} width=1.5 (expected an integer)"``.
     """
     import math
+    import numbers
 
     for key, value in options.items():
         rule = _CONFIG_RULES.get(key)
@@ -393,9 +394,9 @@ def check_model_options(options: dict[str, Any], error: type[Exception] = Invali
         if kind == "bool":
             ok, why = isinstance(value, bool), "expected true or false"
         elif kind == "int":
-            ok, why = isinstance(value, int) and not isinstance(value, bool), "expected an integer"
+            ok, why = isinstance(value, numbers.Integral) and not isinstance(value, bool), "expected an integer"
         else:
-            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
             why = "expected a finite number"
         if ok and kind != "bool" and not lo <= value <= hi:
             ok, why = False, f"expected {lo:g}..{hi:g}"

@@ -138,6 +138,11 @@ def test_architecture_options_must_have_the_right_type(arch: str, key: str, valu
     with pytest.raises(InvalidInputError) as info:
         tiny(arch, **{key: value, **({"ema": 0.9} if key == "ema_start" else {})})
     assert f"{key}={value!r}" in str(info.value)
+    # numpy scalars are numbers like any other
+    import numpy as np
+
+    m = tiny(arch, width=np.int64(4), latent_dim=np.int64(8))
+    assert m.config["width"] == 4 and type(m.config["width"]) is int and m.latent_dim == 8
 
 
 def test_gan_training_step_is_the_classic_algorithm() -> None:
