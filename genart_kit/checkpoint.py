@@ -382,6 +382,8 @@ def check_model_options(options: dict[str, Any], error: type[Exception] = Invali
     import math
     import numbers
 
+    import numpy as np
+
     for key, value in options.items():
         rule = _CONFIG_RULES.get(key)
         if rule is None:
@@ -392,13 +394,13 @@ def check_model_options(options: dict[str, Any], error: type[Exception] = Invali
                 continue
             kind = kind[:-1]
         if kind == "bool":
-            ok, why = isinstance(value, bool), "expected true or false"
+            ok, why = isinstance(value, (bool, np.bool_)), "expected true or false"
         elif kind == "int":
             ok, why = isinstance(value, numbers.Integral) and not isinstance(value, bool), "expected an integer"
         else:
             ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
             why = "expected a finite number"
-        if ok and kind != "bool" and not lo <= value <= hi:
+        if ok and kind != "bool" and not lo <= (int(value) if kind == "int" else float(value)) <= hi:
             ok, why = False, f"expected {lo:g}..{hi:g}"
         if not ok:
             raise error(f"{where} {key}={value!r} ({why})")
@@ -450,6 +452,17 @@ def validate_model_config(factory: Any, saved: Any, path: Any) -> None:
         raise CheckpointError(f"{exc}; the file is corrupt or was edited: re-save it with genart train.") from None
 
 
+def _same_option(a: Any, b: Any) -> bool:
+    """Option values equal, with lists, tuples and numpy arrays compared as sequences."""
+    if hasattr(a, "tolist"):
+        a = a.tolist()
+    if hasattr(b, "tolist"):
+        b = b.tolist()
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return tuple(a) == tuple(b)
+    return bool(a == b)
+
+
 def build_model(factory: Any, arch: str | tuple[str, ...], *, checkpoint: Any = None, device: Any = None,
                 defaults: dict[str, Any] | None = None, options: dict[str, Any] | None = None,
                 name: str | None = None) -> Any:
@@ -469,7 +482,7 @@ def build_model(factory: Any, arch: str | tuple[str, ...], *, checkpoint: Any = 
 
     Raises:
         CheckpointError: unreadable/unsafe checkpoint or another architecture.
-        InvalidInputError: bad options (e.g. ``width=1.5``) or device.
+        InvalidInputError: bad device (the model's constructor checks its own options).
     """
     import inspect
     import logging
@@ -484,18 +497,20 @@ def build_model(factory: Any, arch: str | tuple[str, ...], *, checkpoint: Any = 
         saved = config.get("model_config") or {}
         validate_model_config(factory, saved, checkpoint)
         params = inspect.signature(factory).parameters
+        log = logging.getLogger(__name__)
         for k, v in given.items():
             if k in saved:
-                was = saved[k]
-            elif saved and k in params and params[k].default is not inspect.Parameter.empty:
-                was = params[k].default  # a key a recorded config leaves out has the architecture's default
+                was, how = saved[k], "checkpoint was trained with"
+            elif saved and (k in (defaults or {}) or (k in params and params[k].default is not inspect.Parameter.empty)):
+                # a key the recorded config leaves out has the default: the loader's, else the constructor's
+                was = (defaults or {})[k] if k in (defaults or {}) else params[k].default
+                how = "the checkpoint's config does not record it, so it is the default"
                 cfg[k] = was
             else:
                 continue
-            if v != was and not (isinstance(was, list) and isinstance(v, (list, tuple)) and tuple(was) == tuple(v)):
-                logging.getLogger(__name__).warning("option %s=%r ignored: checkpoint was trained with %r", k, v, was)
+            if not _same_option(v, was):
+                log.warning("option %s=%r ignored: %s %r", k, v, how, was)
         cfg.update(saved)
-    check_model_options({k: v for k, v in cfg.items() if k != "architecture"})
     cfg.pop("architecture", None)
     model = factory(**cfg)
     if tensors is not None:

@@ -223,10 +223,41 @@ def test_options_a_checkpoint_leaves_out_take_the_architecture_defaults(tmp_path
     assert again.config == plain.config
     z = plain.sample_latents(3, seed=0)
     assert torch.equal(again.decode(z), plain.decode(z))
-    for ignored in ("extra_layers=1 ignored: checkpoint was trained with 0", "ema=0.9 ignored: checkpoint was trained with None",
+    for ignored in ("extra_layers=1 ignored: the checkpoint's config does not record it, so it is the default 0",
+                    "ema=0.9 ignored: the checkpoint's config does not record it, so it is the default None",
                     "width=8 ignored: checkpoint was trained with 4"):
         assert ignored in caplog.text
     assert "latent_dim" not in caplog.text  # the same value: nothing to warn about
+    import numpy as np
+
+    assert load("gan", checkpoint=str(path), device="cpu", image_shape=np.array([1, 28, 28])).config == plain.config
+
+
+def test_a_config_without_num_classes_means_the_loaders_default(tmp_path: Path) -> None:
+    from genart_gan.model import GAN
+
+    torch.manual_seed(0)
+    cgan = GAN(latent_dim=8, width=4, num_classes=10).eval()
+    config = {k: v for k, v in cgan.config.items() if k != "num_classes"}  # hand-made: left out
+    path = save_checkpoint(tmp_path / "c.safetensors", cgan.state_dict(), {"architecture": "cgan", "model_config": config})
+    z = cgan.sample_latents(2, seed=0)
+    for options in ({}, {"num_classes": 10}):  # the same model whether or not the right value is passed
+        again = load("cgan", checkpoint=str(path), device="cpu", **options)
+        assert again.num_classes == 10 and torch.equal(again.decode(z, 3), cgan.decode(z, 3))
+
+
+def test_build_model_leaves_a_plugins_own_options_to_its_model(tmp_path: Path) -> None:
+    """GAN/VAE option rules are not imposed on a third-party architecture that happens to use the same names."""
+    from genart_kit.checkpoint import build_model
+
+    class Plugin(torch.nn.Module):
+        def __init__(self, hidden=(16, 16), width=4096, beta=(0.9, 0.99)) -> None:
+            super().__init__()
+            self.hidden, self.width, self.beta = hidden, width, beta
+            self.config = {"architecture": "mlp"}
+
+    m = build_model(Plugin, "mlp", options={"hidden": [8, 8], "width": 4096, "beta": (0.5, 0.9)})
+    assert m.hidden == [8, 8] and m.width == 4096 and m.beta == (0.5, 0.9)
 
 
 def test_nan_weights_are_refused_naming_the_tensor(tmp_path: Path) -> None:

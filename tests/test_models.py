@@ -143,6 +143,8 @@ def test_architecture_options_must_have_the_right_type(arch: str, key: str, valu
 
     m = tiny(arch, width=np.int64(4), latent_dim=np.int64(8))
     assert m.config["width"] == 4 and type(m.config["width"]) is int and m.latent_dim == 8
+    if arch == "vae":
+        assert tiny(arch, binarize=np.bool_(True), beta=np.float16(0.5)).config["binarize"] is True
 
 
 def test_gan_training_step_is_the_classic_algorithm() -> None:
