@@ -452,6 +452,17 @@ def validate_model_config(factory: Any, saved: Any, path: Any) -> None:
         raise CheckpointError(f"{exc}; the file is corrupt or was edited: re-save it with genart train.") from None
 
 
+def constructor_defaults(factory: Any) -> dict[str, Any]:
+    """The keyword defaults of *factory* (a class or function): what a model-config key that is left out means."""
+    import inspect
+
+    try:
+        params = inspect.signature(factory).parameters
+    except (TypeError, ValueError):  # pragma: no cover - builtins / C extensions
+        return {}
+    return {k: p.default for k, p in params.items() if p.default is not inspect.Parameter.empty}
+
+
 def _same_option(a: Any, b: Any) -> bool:
     """Option values equal, with lists, tuples and numpy arrays compared as sequences."""
     if hasattr(a, "tolist"):
@@ -484,7 +495,6 @@ def build_model(factory: Any, arch: str | tuple[str, ...], *, checkpoint: Any = 
         CheckpointError: unreadable/unsafe checkpoint or another architecture.
         InvalidInputError: bad device (the model's constructor checks its own options).
     """
-    import inspect
     import logging
 
     given = {k: v for k, v in (options or {}).items() if v is not None}
@@ -496,14 +506,14 @@ def build_model(factory: Any, arch: str | tuple[str, ...], *, checkpoint: Any = 
         check_architecture(config, arch, checkpoint)
         saved = config.get("model_config") or {}
         validate_model_config(factory, saved, checkpoint)
-        params = inspect.signature(factory).parameters
+        implied = {**constructor_defaults(factory), **(defaults or {})}  # the loader's defaults win
         log = logging.getLogger(__name__)
         for k, v in given.items():
             if k in saved:
                 was, how = saved[k], "checkpoint was trained with"
-            elif saved and (k in (defaults or {}) or (k in params and params[k].default is not inspect.Parameter.empty)):
+            elif saved and k in implied:
                 # a key the recorded config leaves out has the default: the loader's, else the constructor's
-                was = (defaults or {})[k] if k in (defaults or {}) else params[k].default
+                was = implied[k]
                 how = "the checkpoint's config does not record it, so it is the default"
                 cfg[k] = was
             else:

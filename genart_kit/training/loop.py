@@ -35,7 +35,8 @@ from typing import Any
 
 import torch
 
-from ..checkpoint import atomic_write_bytes, load_checkpoint, load_state_into, package_versions, resolve_device, save_checkpoint
+from ..checkpoint import (atomic_write_bytes, constructor_defaults, load_checkpoint, load_state_into, package_versions,
+                          resolve_device, save_checkpoint)
 from ..errors import CheckpointError, InvalidInputError
 from .data import ImageTensorDataset, load_dataset
 from .outputs import run_files, run_folder, save_grid, save_loss_curve
@@ -177,17 +178,6 @@ def _load_architecture(name: str, **options: Any) -> Any:
         if name not in _FALLBACK_MODELS:
             raise
         return import_object(_FALLBACK_MODELS[name])(checkpoint=None, device="cpu", **options)
-
-
-def _defaults(model: Any) -> dict[str, Any]:
-    """The constructor defaults of *model*'s class (what a config key that is left out means)."""
-    import inspect
-
-    try:
-        params = inspect.signature(type(model)).parameters
-    except (TypeError, ValueError):  # pragma: no cover - builtins / C extensions
-        return {}
-    return {k: p.default for k, p in params.items() if p.default is not inspect.Parameter.empty}
 
 
 # ---------------------------------------------------------------------------------------------- train
@@ -343,7 +333,7 @@ def _train(cfg: TrainConfig, device: torch.device, rank: int, world: int) -> Tra
                 "(no optimizer state); start a new run with another --out, or --overwrite to restart in this folder."
             )
         check_resume_options(config, model.config, added, cfg, dataset.name, n, world, ckpt_path,
-                             default_lr=getattr(step_fn, "default_lr", None), model_defaults=_defaults(model))
+                             default_lr=getattr(step_fn, "default_lr", None), model_defaults=constructor_defaults(type(model)))
         load_state_into(model, tensors, path=ckpt_path, arch=cfg.model)
         for name, opt in step_fn.optimizers.items():
             restore_optim(name, opt, tensors, state["optimizers"][name], device)
