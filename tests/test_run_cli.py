@@ -167,13 +167,13 @@ def test_replay_is_byte_identical_even_after_the_sketch_changes(toy, tmp_path, c
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "orig.gif"
     assert main(["run", "toy.py", "-o", str(out), "--seed", "7", "-p", "radius=0.8", "-q"]) == 0
-    assert main(["replay", str(out), "--check", "-q"]) == 0
+    assert main(["replay", str(out), "--check", "-q", "--yes"]) == 0
     assert "identical" in capsys.readouterr().out
     toy.write_text(TOY_SKETCH.replace("radius=p.radius", "radius=p.radius * 2"))  # edited since
-    assert main(["replay", str(out), "-o", str(tmp_path / "again.gif"), "--check", "-q"]) == 1
+    assert main(["replay", str(out), "-o", str(tmp_path / "again.gif"), "--check", "-q", "--yes"]) == 1
     assert "--trust-embedded-source" in capsys.readouterr().err
     assert main(["replay", str(out), "-o", str(tmp_path / "again.gif"), "--check", "-q",
-                 "--trust-embedded-source"]) == 0
+                 "--trust-embedded-source", "--yes"]) == 0
     text = capsys.readouterr().out
     assert "stored in the recipe" in text and "identical" in text
     assert main(["replay", str(out), "--show"]) == 0
@@ -183,9 +183,9 @@ def test_replay_is_byte_identical_even_after_the_sketch_changes(toy, tmp_path, c
 def test_replay_errors(tmp_path, capsys):
     plain = tmp_path / "plain.gif"
     Image.new("L", (4, 4)).save(plain)
-    assert main(["replay", str(plain)]) == 1
+    assert main(["replay", str(plain), "--yes"]) == 1
     assert "no genart recipe" in capsys.readouterr().err
-    assert main(["replay", str(tmp_path / "missing.gif")]) == 1
+    assert main(["replay", str(tmp_path / "missing.gif"), "--yes"]) == 1
 
 
 # ------------------------------------------------------------------------------ Ctrl-C and watch
@@ -298,13 +298,13 @@ def test_replay_png_sequence_folder(toy, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(["run", "toy.py", "-o", "frames", "--seed", "3", "-q"]) == 0
     capsys.readouterr()
-    assert main(["replay", "frames", "--check", "-q"]) == 0
+    assert main(["replay", "frames", "--check", "-q", "--yes"]) == 0
     assert "identical" in capsys.readouterr().out
-    assert main(["replay", "frames/frames.json", "--check", "-q"]) == 0
+    assert main(["replay", "frames/frames.json", "--check", "-q", "--yes"]) == 0
     assert "identical" in capsys.readouterr().out
-    assert main(["replay", "frames/frame_000002.png", "--check", "-q"]) == 0
+    assert main(["replay", "frames/frame_000002.png", "--check", "-q", "--yes"]) == 0
     assert "identical" in capsys.readouterr().out
-    assert main(["replay", "frames", "-o", "frames2", "--check", "-q"]) == 0
+    assert main(["replay", "frames", "-o", "frames2", "--check", "-q", "--yes"]) == 0
     assert "identical" in capsys.readouterr().out
     assert (tmp_path / "frames2" / "frames.json").is_file()
     # no temp folders left behind
@@ -315,7 +315,7 @@ def test_replay_sprite_sheet_is_identical(toy, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(["run", "toy.py", "-o", "sheet.json", "--seed", "3", "-q"]) == 0
     capsys.readouterr()
-    assert main(["replay", "sheet.json", "--check", "-q"]) == 0
+    assert main(["replay", "sheet.json", "--check", "-q", "--yes"]) == 0
     assert "identical" in capsys.readouterr().out
 
 
@@ -337,12 +337,12 @@ def test_replay_note_when_sketch_file_missing(toy, tmp_path, capsys, monkeypatch
     other.mkdir()
     monkeypatch.chdir(other)
     capsys.readouterr()
-    assert main(["replay", str(out), "-o", "again.gif", "-q"]) == 1
+    assert main(["replay", str(out), "-o", "again.gif", "-q", "--yes"]) == 1
     assert "toy.py not found here" in capsys.readouterr().err
-    assert main(["replay", str(out), "-o", "again.gif", "-q", "--trust-embedded-source"]) == 0
+    assert main(["replay", str(out), "-o", "again.gif", "-q", "--trust-embedded-source", "--yes"]) == 0
     text = capsys.readouterr().out
     assert "not found; used" not in text and "toy.py not found here" in text
-    assert main(["replay", str(out), "-o", "again2.gif", "-q", "--sketch", str(toy)]) == 0
+    assert main(["replay", str(out), "-o", "again2.gif", "-q", "--sketch", str(toy), "--yes"]) == 0
     assert f"sketch file {toy}" in capsys.readouterr().out
 
 
@@ -370,26 +370,26 @@ def test_replay_never_runs_embedded_source_without_opt_in(toy, tmp_path, capsys,
         im.save(forged, pnginfo=info)
     assert read_recipe(forged)["source"] == evil, json.dumps(list(Image.open(forged).info))
     capsys.readouterr()
-    assert main(["replay", str(forged), "-q"]) == 1
+    assert main(["replay", str(forged), "-q", "--yes"]) == 1
     err = capsys.readouterr().err
     assert "--trust-embedded-source" in err and "--sketch" in err and "proves nothing" in err
     assert not marker.exists()
-    assert main(["replay", str(forged), "-q", "--check"]) == 1
+    assert main(["replay", str(forged), "-q", "--check", "--yes"]) == 1
     assert not marker.exists()
-    assert main(["replay", str(forged), "-q", "--trust-embedded-source"]) == 0
+    assert main(["replay", str(forged), "-q", "--trust-embedded-source", "--yes"]) == 0
     assert marker.exists()
 
 
 def test_replay_sheet_and_sequence_default_and_named_outputs(toy, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(["run", "toy.py", "-o", "sheet.json", "-q"]) == 0
-    assert main(["replay", "sheet.json", "-o", "other.json", "--check", "-q"]) == 0
-    assert main(["replay", "sheet.json", "-q"]) == 0
+    assert main(["replay", "sheet.json", "-o", "other.json", "--check", "-q", "--yes"]) == 0
+    assert main(["replay", "sheet.json", "-q", "--yes"]) == 0
     assert (tmp_path / "sheet.replay.json").is_file()
     assert main(["run", "toy.py", "-o", "seq", "-q"]) == 0
-    assert main(["replay", "seq", "-q"]) == 0
+    assert main(["replay", "seq", "-q", "--yes"]) == 0
     assert (tmp_path / "seq_replay" / "frames.json").is_file()
-    assert main(["replay", "seq", "-o", "x.gif", "-q"]) == 1
+    assert main(["replay", "seq", "-o", "x.gif", "-q", "--yes"]) == 1
     assert "folder name without a suffix" in capsys.readouterr().err
 
 
@@ -404,7 +404,7 @@ def test_python_save_records_fps_and_replay_explains(tmp_path, capsys):
     path = out.save(tmp_path / "x.gif", fps=24)
     rec = read_recipe(path)
     assert rec["fps"] == 24 and rec["frames"] == 4 and rec["seed"] == 5 and rec["model"]
-    assert main(["replay", str(path)]) == 1
+    assert main(["replay", str(path), "--yes"]) == 1
     err = capsys.readouterr().err
     assert "only files rendered from a sketch" in err and "genart run" in err
 
@@ -451,18 +451,18 @@ def test_replay_refuses_output_equal_to_input_and_check_never_overwrites(toy, tm
     before = {p.name: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and p.suffix != ".py"}
     capsys.readouterr()
     for o in (name, f"./{name}", str(tmp_path / name)):
-        assert main(["replay", name, "-o", o, "--check", "-q"]) == 1
+        assert main(["replay", name, "-o", o, "--check", "-q", "--yes"]) == 1
         assert "overwrite the input" in capsys.readouterr().err
     if name == "d.json":
-        assert main(["replay", name, "-o", "d.png", "-q"]) == 1
+        assert main(["replay", name, "-o", "d.png", "-q", "--yes"]) == 1
     if name == "seq":
-        assert main(["replay", "seq/frame_000000.png", "-o", "seq", "-q"]) == 1
-        assert main(["replay", name, "-o", "seq/inner", "-q"]) == 1
+        assert main(["replay", "seq/frame_000000.png", "-o", "seq", "-q", "--yes"]) == 1
+        assert main(["replay", name, "-o", "seq/inner", "-q", "--yes"]) == 1
     after = {p.name: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and p.suffix != ".py"}
     assert after == before
     # --check renders into a temp location, then moves the result to -o
     other = "again" + Path(name).suffix
-    assert main(["replay", name, "-o", other, "--check", "-q"]) == 0
+    assert main(["replay", name, "-o", other, "--check", "-q", "--yes"]) == 0
     assert "identical" in capsys.readouterr().out
     assert (tmp_path / other).exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
@@ -481,7 +481,7 @@ def test_replay_versions_not_a_table(toy, tmp_path, capsys, monkeypatch):
         info.add_text("genart-kit:recipe", dumps_recipe(rec))
         with Image.open(tmp_path / "a.png") as im:
             im.save(tmp_path / "b.png", pnginfo=info)
-        assert main(["replay", "b.png", "-o", "c.png", "-q"]) == 0
+        assert main(["replay", "b.png", "-o", "c.png", "-q", "--yes"]) == 0
         assert "versions" in capsys.readouterr().err
 
 
@@ -525,3 +525,65 @@ def test_run_on_a_folder_says_it_is_a_folder(tmp_path, capsys):
     assert main(["run", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert "is a folder" in err and ".py" in err
+
+
+def _forge_recipe_path(src: Path, forged: Path, sketch_file: Path) -> None:
+    """Copy PNG *src* to *forged* with a recipe that names *sketch_file* (and its true sha256, as an attacker can)."""
+    import hashlib
+
+    from PIL import PngImagePlugin
+
+    from genart_kit.export.recipe import dumps_recipe
+
+    rec = read_recipe(src)
+    rec.pop("source", None)
+    rec["sketch"] = dict(rec["sketch"], path=str(sketch_file),
+                         sha256=hashlib.sha256(sketch_file.read_bytes()).hexdigest())
+    info = PngImagePlugin.PngInfo()
+    info.add_text("genart-kit:recipe", dumps_recipe(rec))
+    with Image.open(src) as im:
+        im.save(forged, pnginfo=info)
+
+
+@pytest.mark.parametrize("is_sketch", [True, False])
+def test_replay_never_runs_the_file_a_recipe_names_without_consent(toy, tmp_path, capsys, monkeypatch, is_sketch):
+    """A recipe may name any .py file on disk with a matching sha256: replay runs it only when the user names it
+    (--sketch) or confirms it (--yes, or a yes at the prompt); a file that is not a sketch is never imported."""
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "orig.png"
+    assert main(["run", "toy.py", "-o", str(out), "--frames", "1", "-q"]) == 0
+    marker = tmp_path / "PWNED"
+    evil = tmp_path / "evil.py"
+    body = TOY_SKETCH if is_sketch else "# not a sketch\n"
+    evil.write_text(body + f"\nopen({str(marker)!r}, 'w').write('x')\n", encoding="utf-8")
+    forged = tmp_path / "forged.png"
+    _forge_recipe_path(out, forged, evil)
+    capsys.readouterr()
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: False, raising=False)
+    assert main(["replay", str(forged), "-q", "-o", "a.png"]) == 1
+    err = capsys.readouterr().err
+    assert str(evil) in err and "--sketch" in err and "--yes" in err
+    assert not marker.exists()
+    if is_sketch:
+        assert main(["replay", str(forged), "-q", "-o", "b.png", "--yes"]) == 0
+        assert marker.exists()
+        assert f"sketch file {evil}" in capsys.readouterr().out
+    else:
+        for extra in (["--yes"], ["--sketch", str(evil)]):
+            assert main(["replay", str(forged), "-q", "-o", "c.png", *extra]) == 1
+            assert "defines no function `sketch" in capsys.readouterr().err
+            assert not marker.exists()
+
+
+def test_replay_asks_before_running_the_recorded_sketch_at_a_terminal(toy, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "orig.png"
+    assert main(["run", "toy.py", "-o", str(out), "--frames", "1", "-q"]) == 0
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True, raising=False)
+    answers = iter(["n", "y"])
+    asked: list[str] = []
+    monkeypatch.setattr("builtins.input", lambda prompt="": asked.append(prompt) or next(answers))
+    assert main(["replay", str(out), "-q", "-o", "a.png"]) == 1
+    assert "toy.py" in asked[0] and not (tmp_path / "a.png").exists()
+    assert main(["replay", str(out), "-q", "-o", "b.png"]) == 0
+    assert (tmp_path / "b.png").exists()

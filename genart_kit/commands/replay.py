@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import shlex
 import shutil
 import sys
 import tempfile
@@ -21,30 +22,59 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "replay",
         help="re-render an animation from the recipe embedded in it",
         description="Read the recipe (sketch, parameters, seed, frames, fps, size) that `genart run` embeds in "
-        "every export and render it again. Only a sketch file on disk is run: the path in the recipe, or the "
-        "one given with --sketch. The copy of the sketch source stored in the recipe is code from the file, "
-        "not from you: it runs only with --trust-embedded-source. Same recipe and versions give a "
-        "byte-identical file.",
+        "every export and render it again. Only a sketch file you consent to is run: the one you give with "
+        "--sketch, or the file the recipe names once you confirm it (at the prompt, or with --yes): a recipe is "
+        "written by whoever made the file and may name any file on disk. A file that defines no sketch() "
+        "function is never imported. The copy of the sketch source stored in the recipe runs only with "
+        "--trust-embedded-source. Same recipe and versions give a byte-identical file.",
     )
     p.add_argument("file", metavar="FILE", help="an animation written by genart (GIF, WebP, PNG, ...)")
     p.add_argument("-o", "--output", metavar="OUT", help="output file (default: FILE with '.replay' before the suffix)")
     p.add_argument("--show", action="store_true", help="print the recipe and exit")
     p.add_argument("--check", action="store_true", help="after rendering, compare with FILE byte for byte (exit 1 if they differ)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--sketch", metavar="PATH", help="the sketch file to run (default: the path in the recipe)")
+    p.add_argument("--sketch", metavar="PATH", help="the sketch file to run (default: the path in the recipe, after you confirm it)")
+    p.add_argument("-y", "--yes", action="store_true",
+                   help="run the sketch file the recipe names without asking (only for files you trust)")
     p.add_argument("--trust-embedded-source", action="store_true",
                    help="run the sketch source stored in the recipe when the sketch file is missing or changed "
                         "(it is arbitrary Python from FILE: only for files you trust)")
     p.set_defaults(handler=handle)
 
 
-def sketch_from_recipe(recipe: dict[str, Any], *, sketch_path: str | os.PathLike[str] | None = None,
-                       trust_embedded_source: bool = False) -> tuple[Any, str]:
-    """Load the sketch a recipe names.
+def _check_is_sketch(path: Path) -> None:
+    """Refuse, without importing it, a file that is not a Python sketch: not a regular ``.py`` file, not valid
+    Python, or no top-level ``def sketch(...)`` (read with :mod:`ast`; nothing in the file runs).
 
-    Only a sketch file that exists on disk is run by default: *sketch_path* if given, else the path in the
-    recipe. The source embedded in the recipe is arbitrary code that travels with the file (its sha256 sits
-    in the same recipe, so it proves nothing); it is run only with *trust_embedded_source*.
+    Raises:
+        ExportError: naming the file and what is wrong with it.
+    """
+    import ast
+
+    from ..errors import ExportError
+
+    if path.suffix != ".py" or not path.is_file():
+        raise ExportError(f"{path} is not a Python sketch file (.py); give a sketch with --sketch PATH.")
+    try:
+        tree = ast.parse(path.read_bytes(), filename=str(path))
+    except (SyntaxError, ValueError, OSError) as exc:
+        raise ExportError(f"{path} is not a readable Python sketch ({type(exc).__name__}); nothing was run.") from exc
+    if not any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == "sketch" for n in tree.body):
+        raise ExportError(f"{path} defines no function `sketch(p, seed, frames, size)`, so it is not a sketch; "
+                          "nothing was run. Give the sketch that made the file with --sketch PATH.")
+
+
+def sketch_from_recipe(recipe: dict[str, Any], *, sketch_path: str | os.PathLike[str] | None = None,
+                       trust_embedded_source: bool = False, confirm: Any = None,
+                       origin: str = "FILE") -> tuple[Any, str]:
+    """Load the sketch a recipe names, running only code the user consented to.
+
+    A recipe is written by whoever made the file: its sketch path may name any file on disk, and the sha256
+    beside it proves nothing (the same author wrote both). So: *sketch_path* (``--sketch``, named by the user)
+    is run; the path in the recipe is run only when ``confirm(path) -> bool`` says yes (``--yes``, or the
+    user's answer at a terminal); a file whose top level defines no ``sketch`` function is refused before
+    anything in it runs (:func:`_check_is_sketch`). The source embedded in the recipe runs only with
+    *trust_embedded_source*. *origin* names the animation in messages.
 
     Returns:
         ``(sketch, where)`` where *where* says which was used.
@@ -72,6 +102,7 @@ def sketch_from_recipe(recipe: dict[str, Any], *, sketch_path: str | os.PathLike
             raise ExportError(f"--sketch {given} is a folder; expected a .py sketch file.")
         if not given.is_file():
             raise ExportError(f"--sketch {given} not found.")
+        _check_is_sketch(given)
         text = given.read_text(encoding="utf-8", errors="replace")
         note = "" if want is None or hashlib.sha256(text.encode("utf-8")).hexdigest() == want \
             else " (it differs from the recorded sketch, so the output may differ)"
@@ -80,6 +111,12 @@ def sketch_from_recipe(recipe: dict[str, Any], *, sketch_path: str | os.PathLike
     if path.is_file():
         text = path.read_text(encoding="utf-8", errors="replace")
         if want is None or hashlib.sha256(text.encode("utf-8")).hexdigest() == want:
+            if confirm is None or not confirm(path):
+                raise ExportError(
+                    f"the recipe names the sketch file {path}; replay runs a file only with your consent, since "
+                    "whoever made the animation chose that path. Check the file, then run "
+                    f"`genart replay {shlex.quote(origin)} --sketch {shlex.quote(str(path))}` (or add --yes to run the file the recipe names).")
+            _check_is_sketch(path)
             return load_sketch(path), f"sketch file {path}"
         changed = True
     state = f"{path} changed since the render" if changed else f"{path} not found here"
@@ -124,7 +161,8 @@ def _handle(args: argparse.Namespace) -> int:
         print(json.dumps(shown, indent=2, sort_keys=True))
         return 0
     sketch, where = sketch_from_recipe(recipe, sketch_path=getattr(args, "sketch", None),
-                                       trust_embedded_source=getattr(args, "trust_embedded_source", False))
+                                       trust_embedded_source=getattr(args, "trust_embedded_source", False),
+                                       confirm=_confirmer(args), origin=str(args.file))
     if "seeds" in recipe:
         raise ExportError("this file is a --seeds contact sheet; replay one seed with genart run --seed N instead.")
     kind, src, names = _layout(src)
@@ -184,6 +222,24 @@ def _handle(args: argparse.Namespace) -> int:
         print("identical" if same else "differs")
         return 0 if same else 1
     return 0
+
+
+def _confirmer(args: argparse.Namespace) -> Any:
+    """``path -> bool``: yes with ``--yes``; at a terminal, the user's answer to a question; else ``None``
+    (no one to ask: the recorded path is refused with the command that names it)."""
+    if getattr(args, "yes", False):
+        return lambda path: True
+    if not sys.stdin or not sys.stdin.isatty():
+        return None
+
+    def ask(path: Path) -> bool:
+        try:
+            answer = input(f"Run the sketch file {path} named by the recipe? It is Python code. [y/N] ")
+        except EOFError:
+            return False
+        return answer.strip().lower() in ("y", "yes")
+
+    return ask
 
 
 def _same_file(a: Path, b: Path) -> bool:
