@@ -1,4 +1,4 @@
-"""Animated GIF export: exact timing, every frame kept, one flicker-free palette, bounded memory.
+"""Animated GIF export: exact timing, every frame kept, colour tables chosen by measured error, bounded memory.
 
 The file is written block by block (header, NETSCAPE loop block, comment, then one graphic-control
 extension + image per frame) with Pillow's LZW encoder doing the compression, instead of going through
@@ -19,16 +19,23 @@ replace delays under 2 cs (20 ms) by 10 cs (100 ms), so ``fps`` above 50 is refu
 
 Palette strategy (streaming vs. a global palette): frames are buffered, in memory up to 64 MiB and then in
 an unlinked temporary file in the output folder, until the clip ends or ``buffer_mb`` is reached, while a
-colour histogram is sampled from them. One palette is built from that histogram (see
-:mod:`genart_kit.export.palette`), the buffered frames are encoded, and any remaining frames are streamed
-straight through with the same palette. So clips up to ``buffer_mb`` (256 MiB: about 1,300 frames of
-256x256 RGB) get a palette computed from every frame; longer clips get one computed from their first
-``buffer_mb`` of frames, and memory stays bounded whatever the length. Pass ``palette=`` (a fixed ``[K, 3]``
-uint8 array) to stream with no buffering at all.
+colour histogram and a small per-frame sample are taken from them. One palette is built from the histogram
+(see :mod:`genart_kit.export.palette`); :func:`~genart_kit.export.gif_tables.plan_tables` then measures
+each frame's error under it and splits the clip into runs of frames with their own local colour tables
+where that pays (``quality=`` presets; a clip that fits one palette keeps one global table). The buffered
+frames are encoded, and any remaining frames are streamed straight through with the palette of everything
+buffered. So clips up to ``buffer_mb`` (256 MiB: about 1,300 frames of 256x256 RGB) get tables computed
+from every frame; longer clips get one computed from their first ``buffer_mb`` of frames for the rest, and
+memory stays bounded whatever the length. Pass ``palette=`` (a fixed ``[K, 3]`` uint8 array) to stream with
+no buffering at all.
 
-Size: after the first frame, each frame stores only the bounding box of the pixels that changed; inside it,
-unchanged pixels become the transparent index when that compresses better (both are tried; the smaller
-wins; the second pass is only tried when at least half of the box is unchanged). Identical frames become a 1x1 transparent frame that keeps its own delay.
+Size: after the first frame, each frame stores only the bounding box of the pixels it changes; inside it,
+the others become the transparent index of the frame's table when that compresses better. The canvas is
+tracked as displayed colours, so this works across table changes: a pixel keeps the previous canvas,
+whatever table drew it, when its new colour is the same, when its source pixel did not change (static
+areas never flicker, dithered or not), or when the canvas colour is at least as close to the source as
+the new colour (``quality="smallest"`` also accepts a small extra error there). Identical frames become a
+1x1 transparent frame that keeps its own delay.
 """
 
 from __future__ import annotations
@@ -46,12 +53,13 @@ import numpy as np
 from ..errors import ExportError, InvalidInputError
 from .atomic import atomic_path, check_target
 from .frames import FrameStream, check_fps, cumulative_delays
-from .palette import DITHER_MODES, ColorHistogram, ColorMapper, build_palette
+from .gif_tables import FrameSamples, plan_tables, preset
+from .palette import DITHER_MODES, ColorHistogram, ColorMapper, _keys24, _unkey, build_palette
 from .recipe import RECIPE_KEY, dumps_recipe
 
 log = logging.getLogger(__name__)
 
-__all__ = ["GifExporter", "write_gif"]
+__all__ = ["GifExporter", "gif_size", "write_gif"]
 
 MAX_FPS = 50.0
 """Highest frame rate whose delay (2 cs) viewers honour; faster GIFs are shown at 10 fps by browsers."""
@@ -88,25 +96,34 @@ def _lzw(indices: np.ndarray, bits: int) -> bytes:
 
 
 class _GifStream:
-    """Writes a GIF89a block by block. Frames go in as full-canvas index arrays; deltas are computed here."""
+    """Writes a GIF89a block by block. Frames go in as full-canvas index arrays plus the table they index.
+
+    The first table (*palette*) is the global colour table; a frame given another table carries it as a local
+    colour table. Every table has its own transparent index, right after its opaque colours. The canvas is
+    tracked as displayed RGB colours, so deltas work across table changes: a pixel is left transparent (it
+    keeps the previous canvas, whatever table drew it) when its new colour equals the canvas colour or, given
+    the source frame, when the canvas colour is at least as close to the source (within ``keep_tol``,
+    squared 8-bit RGB distance).
+    """
 
     def __init__(self, out: _Counting, size: tuple[int, int], palette: np.ndarray, *, loop: int | None,
-                 comment: str | None, optimize: bool, has_alpha: bool) -> None:
+                 comment: str | None, optimize: bool, has_alpha: bool, keep_tol: float = 0.0) -> None:
         self.out = out
         self.w, self.h = size
-        k = len(palette)
-        self.tr = k  # transparent index right after the opaque colours
-        self.bits = max(2, math.ceil(math.log2(k + 1)))
+        self.palette = palette
         self.optimize = optimize
         self.has_alpha = has_alpha
-        self.canvas = np.full((self.h, self.w), self.tr, np.uint8)
-        self.pending: tuple[np.ndarray, int] | None = None
+        self.keep_tol = float(keep_tol)
+        self.canvas = np.zeros((self.h, self.w), np.uint32)  # displayed colours, 0xRRGGBB
+        self.canvas_op = np.zeros((self.h, self.w), np.bool_)
+        self.pending: tuple[np.ndarray, np.ndarray, np.ndarray | None, int] | None = None
         self.first_has_tr = False
         self.frames = 0
-        table = np.zeros((1 << self.bits, 3), np.uint8)
-        table[:k] = palette
-        flags = 0x80 | ((self.bits - 1) << 4) | (self.bits - 1)
-        head = [b"GIF89a", struct.pack("<HHBBB", self.w, self.h, flags, self.tr, 0), table.tobytes()]
+        self.prev_src: np.ndarray | None = None
+        bits, table = _table(palette)
+        self.tr = len(palette)
+        flags = 0x80 | ((bits - 1) << 4) | (bits - 1)
+        head = [b"GIF89a", struct.pack("<HHBBB", self.w, self.h, flags, self.tr, 0), table]
         if loop is not None:
             head.append(b"!\xff\x0bNETSCAPE2.0\x03\x01" + struct.pack("<H", loop) + b"\x00")
         if comment:
@@ -118,59 +135,107 @@ class _GifStream:
             head.append(b"\x00")
         out.write(b"".join(head))
 
-    def add(self, target: np.ndarray, delay_cs: int) -> None:
-        """Queue frame *target* ``[H, W]`` uint8 (index ``tr`` = transparent) shown for *delay_cs* centiseconds."""
+    def add(self, target: np.ndarray, delay_cs: int, table: np.ndarray | None = None, source: np.ndarray | None = None) -> None:
+        """Queue frame *target* ``[H, W]`` uint8 indices into *table* (``[K, 3]``, default the global one; index
+        K = transparent), shown for *delay_cs* centiseconds; *source* ``[H, W, 3]`` uint8 is the frame before
+        quantisation (enables keeping closer canvas pixels), or None."""
+        table = self.palette if table is None else table
         if self.frames == 0:
-            self.first_has_tr = bool(self.has_alpha and (target == self.tr).any())
+            self.first_has_tr = bool(self.has_alpha and (target == len(table)).any())
         if self.pending is not None:
-            self._emit(*self.pending, nxt=target)
-        self.pending = (target, delay_cs)
+            self._emit(*self.pending, nxt=target, nxt_tr=len(table))
+        self.pending = (target, table, source, delay_cs)
         self.frames += 1
 
     def close(self) -> None:
         if self.pending is not None:
-            self._emit(*self.pending, nxt=None)
+            self._emit(*self.pending, nxt=None, nxt_tr=0)
             self.pending = None
         self.out.write(b";")
 
-    def _emit(self, target: np.ndarray, delay: int, nxt: np.ndarray | None) -> None:
-        tr = self.tr
+    def _emit(self, target: np.ndarray, table: np.ndarray, source: np.ndarray | None, delay: int,
+              nxt: np.ndarray | None, nxt_tr: int) -> None:
+        tr = len(table)
+        bits = _bits(tr)
+        opaque = target != tr if self.has_alpha else None
         if nxt is None:
             clear = self.first_has_tr  # the loop restarts on a cleared canvas
         else:
-            clear = bool(self.has_alpha and np.any((nxt == tr) & (target != tr)))
-        if not self.optimize or clear:
-            x0, y0, sub = 0, 0, target
-            changed_sub = target != self.canvas if self.optimize else None
-        else:
-            changed = target != self.canvas
-            rows = np.flatnonzero(changed.any(axis=1))
-            if rows.size == 0:
-                x0 = y0 = 0
+            clear = bool(self.has_alpha and np.any((nxt == nxt_tr) & opaque))
+        shown = _keys24(table)[np.minimum(target, tr - 1)]  # displayed colours as 24-bit keys 0xRRGGBB
+        x0 = y0 = 0
+        sub, need_sub, exact = target, None, True
+        prev_src, self.prev_src = self.prev_src, (None if source is None else _keys24(source))
+        if self.optimize:
+            op = self.canvas_op if opaque is None else self.canvas_op & opaque
+            keep = op & (shown == self.canvas)
+            if self.prev_src is not None and op.any():
+                cand = op & ~keep
+                if prev_src is not None:  # a pixel whose source did not change keeps its colour (no flicker)
+                    static = cand & (self.prev_src == prev_src)
+                    keep |= static
+                    cand &= ~static
+                yy, xx = np.nonzero(cand)
+                if yy.size:
+                    assert source is not None
+                    src = source[yy, xx].astype(np.int32)
+                    e_old = ((src - _unkey(self.canvas[yy, xx])) ** 2).sum(-1)
+                    e_new = ((src - table[target[yy, xx]]) ** 2).sum(-1)
+                    better = e_old <= e_new + self.keep_tol
+                    keep[yy[better], xx[better]] = True
+                exact = not np.any(keep & op & (shown != self.canvas))
+            if opaque is not None:
+                keep |= ~opaque & ~self.canvas_op
+            need = ~keep
+            rows = np.flatnonzero(need.any(axis=1))
+            if clear:  # disposal 2 clears the frame's rectangle: it must cover the canvas
+                need_sub = need
+            elif rows.size == 0:
                 sub = np.full((1, 1), tr, np.uint8)
-                changed_sub = None
+                need_sub = None
             else:
-                cols = np.flatnonzero(changed[rows[0]:rows[-1] + 1].any(axis=0))
+                cols = np.flatnonzero(need[rows[0]:rows[-1] + 1].any(axis=0))
                 y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
                 sub = target[y0:y1, x0:x1]
-                changed_sub = changed[y0:y1, x0:x1]
-        data = _lzw(sub, self.bits)
-        if changed_sub is not None and np.count_nonzero(changed_sub) <= changed_sub.size // 2:
-            # enough unchanged pixels to make transparent runs worth a second LZW pass
-            alt = np.where(changed_sub, sub, np.uint8(tr))
-            data2 = _lzw(alt, self.bits)
-            if len(data2) < len(data):
-                data = data2
+                need_sub = need[y0:y1, x0:x1]
+            if need_sub is not None:
+                np.copyto(self.canvas, shown, where=need)
+                np.copyto(self.canvas_op, True if opaque is None else opaque, where=need)
+        else:
+            self.canvas = shown
+            self.canvas_op = np.ones_like(self.canvas_op) if opaque is None else opaque
+        if need_sub is None or (exact and np.count_nonzero(need_sub) > need_sub.size // 2):
+            data = _lzw(sub, bits)
+        else:
+            alt = np.where(need_sub, sub, np.uint8(tr))
+            data = _lzw(alt, bits)
+            if exact:  # the opaque box shows the same pixels: keep whichever compresses better
+                data1 = _lzw(sub, bits)
+                if len(data1) < len(data):
+                    data = data1
         disposal = 2 if clear else 1
         h, w = sub.shape
+        local = b"" if table is self.palette else _table(table)[1]
+        flags = (0x80 | (_bits(tr) - 1)) if local else 0
         self.out.write(b"".join([
             b"!\xf9\x04", bytes([(disposal << 2) | 1]), struct.pack("<H", delay), bytes([tr]), b"\x00",
-            b",", struct.pack("<HHHHB", x0, y0, w, h, 0), bytes([self.bits]), data, b"\x00",
+            b",", struct.pack("<HHHHB", x0, y0, w, h, flags), local, bytes([bits]), data, b"\x00",
         ]))
         if clear:
-            self.canvas.fill(tr)
-        else:
-            self.canvas = target.copy()
+            self.canvas_op.fill(False)
+
+
+def _bits(tr: int) -> int:
+    """Bits per index of a table with opaque colours ``0 .. tr - 1`` plus the transparent index *tr*."""
+    return max(2, math.ceil(math.log2(tr + 1)))
+
+
+def _table(palette: np.ndarray) -> tuple[int, bytes]:
+    """``(bits, bytes)`` of the colour table for *palette* ``[K, 3]``, padded to ``2 ** bits`` entries."""
+    bits = _bits(len(palette))
+    table = np.zeros((1 << bits, 3), np.uint8)
+    table[:len(palette)] = palette
+    return bits, table.tobytes()
 
 
 class _Spool:
@@ -229,7 +294,8 @@ class GifExporter:
     def write(self, path: str | Path, batches: Iterable[np.ndarray], *, fps: float, total_frames: int | None = None,
               recipe: dict[str, Any] | None = None, colors: int = 256, dither: str = "none", dither_strength: float = 1.0,
               loop: int | None = 0, max_bytes: int | None = None, palette: np.ndarray | None = None, optimize: bool = True,
-              buffer_mb: float = 256, allow_fast_fps: bool = False, lut_bits: int | None = None) -> Path:
+              buffer_mb: float = 256, allow_fast_fps: bool = False, lut_bits: int | None = None,
+              quality: str = "balanced") -> Path:
         """Write *batches* to the GIF *path*, atomically, and return the path.
 
         Args:
@@ -249,7 +315,8 @@ class GifExporter:
             loop: NETSCAPE loop count; 0 (default) loops forever, ``None`` writes no loop block (plays once).
             max_bytes: size budget in bytes. The clip is re-encoded with fewer colours (down to 64), then at
                 75%, 50%, 37.5% and 25% of its size, then with fewer colours again, until it fits; needs the
-                whole clip to fit in ``buffer_mb``.
+                whole clip to fit in ``buffer_mb``. Fewer colours or a smaller size is logged as a warning
+                (:func:`gif_size` reads the written size back).
             palette: fixed palette ``[K, 3]`` uint8, K <= 255: frames stream straight to disk, nothing is buffered.
             optimize: store only the changed rectangle of each frame (default True). False writes every frame
                 in full (larger files, same pixels).
@@ -258,7 +325,12 @@ class GifExporter:
             allow_fast_fps: write fps > 50 anyway (browsers will play it at 10 fps).
             lut_bits: colour lookup precision, 5..8 bits per channel (8 = exact nearest colour). Default: the
                 finest of 7, 6, 5 bits whose table cells occupied by the clip's colour sample stay under 32,768
-                (smooth walks get 7 bits; clips whose colours fill the RGB cube get 5), 6 with a fixed palette.
+                (smooth walks get 7 bits; clips whose colours fill the RGB cube get 5), at least 7 with
+                ``quality="balanced"`` or ``"best"``, 6 with a fixed palette.
+            quality: ``"balanced"`` (default: local colour tables where the measured error says they pay,
+                never a pixel worse than needed), ``"smallest"`` (fewer tables, small extra error allowed on
+                unchanged areas: smaller files) or ``"best"`` (more tables and palette refinement: highest
+                PSNR, slower). See :mod:`genart_kit.export.gif_tables`.
 
         Returns:
             the output path.
@@ -266,8 +338,9 @@ class GifExporter:
         Raises:
             ExportError: bad fps, unwritable path, no frames, frames larger than 65535 px, or a ``max_bytes``
                 budget that cannot be met.
-            InvalidInputError: bad frames (dtype, shape, NaN) or bad option values.
+            InvalidInputError: bad frames (dtype, shape, NaN) or bad option values (e.g. an unknown ``quality``).
         """
+        q = preset(quality)
         fps = check_fps(fps)
         if fps > MAX_FPS and not allow_fast_fps:
             raise ExportError(f"GIF cannot play {fps:g} fps: delays are whole centiseconds and viewers show delays under 20 ms "
@@ -299,80 +372,104 @@ class GifExporter:
         h, w, c = stream.peek()
         opaque = min(colors, 255)
         mapper_opts: dict[str, Any] = dict(dither=dither, dither_strength=float(dither_strength), lut_bits=lut_bits or 6)
+        keep_tol = q.keep_tol if dither == "none" else 0.0
 
-        def encode(fp: IO[bytes], sources: Iterable[np.ndarray], pal: np.ndarray, exact: bool, size: tuple[int, int],
-                   limit: int | None) -> int:
+        def encode(fp: IO[bytes], sources: Iterable[np.ndarray], runs: list[tuple[int, np.ndarray]], exact: bool,
+                   size: tuple[int, int], limit: int | None) -> int:
+            """Encode; *runs* = ``(first frame, palette)`` in order (the first palette is the global table)."""
             out = _Counting(fp, limit)
-            mapper = ColorMapper(pal, exact=exact, **mapper_opts)
-            gs = _GifStream(out, size, pal, loop=loop, comment=comment, optimize=optimize, has_alpha=c == 4)
+            gs = _GifStream(out, size, runs[0][1], loop=loop, comment=comment, optimize=optimize, has_alpha=c == 4,
+                            keep_tol=keep_tol)
             delays = cumulative_delays(fps, 100)
+            nxt_run, mapper, pal, i = 0, None, runs[0][1], 0
             for batch in sources:
                 if size != (w, h):
                     batch = _resize(batch, size)
                 for f in batch:
+                    if nxt_run < len(runs) and i >= runs[nxt_run][0]:
+                        pal = runs[nxt_run][1]
+                        mapper = ColorMapper(pal, exact=exact, **mapper_opts)
+                        nxt_run += 1
+                    assert mapper is not None
                     idx = mapper.map(f)
                     if c == 4:
-                        idx[f[..., 3] < 128] = gs.tr
-                    gs.add(idx, next(delays))
+                        idx[f[..., 3] < 128] = len(pal)
+                    gs.add(idx, next(delays), pal, None if exact or c == 1 else f[..., :3])
+                    i += 1
             gs.close()
             return out.n
 
         with atomic_path(target) as tmp, open(tmp, "wb") as fp:
             if fixed is not None and max_bytes is None:
-                encode(fp, stream, fixed, False, (w, h), None)
+                encode(fp, stream, [(0, fixed)], False, (w, h), None)
                 self._check_count(stream.count, total_frames)
                 return target
             spool = _Spool(target.parent, (h, w, c))
             try:
                 hist = ColorHistogram(opaque, ColorHistogram.auto_stride(h, w))
+                samples = FrameSamples(h, w)
                 it = iter(stream)
                 limit = int(buffer_mb * (1 << 20))
                 exhausted = True
                 for batch in it:
                     spool.write(batch)
-                    hist.add(batch, None if c != 4 else batch[..., 3] >= 128)
+                    mask = None if c != 4 else batch[..., 3] >= 128
+                    hist.add(batch, mask)
+                    if fixed is None:
+                        samples.add(batch, mask)
                     if spool.nbytes >= limit:
                         exhausted = False
                         break
                 if lut_bits is None:
-                    mapper_opts["lut_bits"] = hist.lut_bits()
+                    mapper_opts["lut_bits"] = max(hist.lut_bits(), q.min_lut_bits)
                 if max_bytes is not None and not exhausted:
                     raise ExportError(f"max_bytes needs the whole clip buffered, but it is longer than buffer_mb={buffer_mb:g} MiB; "
                                       f"raise buffer_mb or drop max_bytes.")
 
-                def palette_for(k: int) -> tuple[np.ndarray, bool]:
+                def tables_for(k: int) -> tuple[list[tuple[int, np.ndarray]], bool]:
                     if fixed is not None:
-                        return fixed, False
+                        return [(0, fixed)], False
                     ex = hist.exact_colors()
                     if ex is not None and 0 < len(ex) <= k:
-                        return ex, True
+                        return [(0, ex)], True
                     pts, wts = hist.cells()
                     if len(pts) == 0:  # fully transparent clip
-                        return np.zeros((1, 3), np.uint8), False
-                    return build_palette(pts, wts, k), False
+                        return [(0, np.zeros((1, 3), np.uint8))], False
+                    whole = build_palette(pts, wts, k, kmeans_iters=q.kmeans_iters)
+                    runs = plan_tables(samples, k, q, whole)
+                    if len(runs) > 1:
+                        log.debug("GIF colour tables: %d runs of frames (%s)", len(runs), [r.stop - r.start for r in runs])
+                    plan = [(r.start, r.palette) for r in runs]
+                    if not exhausted:  # frames beyond the buffer: the palette of everything buffered
+                        plan.append((spool.count, whole))
+                    return plan, False
 
                 if max_bytes is None:
-                    pal, exact = palette_for(opaque)
+                    runs, exact = tables_for(opaque)
 
                     def sources() -> Iterator[np.ndarray]:
                         yield from spool.batches()
                         yield from it
 
-                    encode(fp, sources(), pal, exact, (w, h), None)
+                    encode(fp, sources(), runs, exact, (w, h), None)
                 else:
                     best = None
                     for k, scale in self._budget_plan(opaque, w, h):
                         size = (max(1, round(w * scale)), max(1, round(h * scale)))
-                        pal, exact = palette_for(k)
+                        runs, exact = tables_for(k)
                         fp.seek(0)
                         fp.truncate()
                         try:
-                            n = encode(fp, spool.batches(), pal, exact, size, max_bytes)
+                            n = encode(fp, spool.batches(), runs, exact, size, max_bytes)
                         except _TooBig:
                             best = (k, size)
                             continue
-                        if (k, scale) != (opaque, 1.0):
-                            log.info("GIF size budget %d bytes: wrote %d colours at %dx%d (%d bytes)", max_bytes, k, size[0], size[1], n)
+                        if size != (w, h):
+                            log.warning("GIF size budget max_bytes=%d: frames shrunk from %dx%d to %dx%d px with %d colours "
+                                        "(%d bytes); raise max_bytes or export fewer frames to keep the full size",
+                                        max_bytes, w, h, size[0], size[1], k, n)
+                        elif k != opaque:
+                            log.warning("GIF size budget max_bytes=%d: %d colours instead of %d (%d bytes)", max_bytes, k, opaque, n)
                         break
                     else:
                         assert best is not None
@@ -404,6 +501,23 @@ class GifExporter:
     def _check_count(count: int, total_frames: int | None) -> None:
         if total_frames is not None and total_frames != count:
             log.warning("total_frames=%s but the clip had %d frames", total_frames, count)
+
+
+def gif_size(path: str | Path) -> tuple[int, int]:
+    """``(width, height)`` in pixels of the GIF at *path*, read from its header (what a size budget left).
+
+    Raises:
+        ExportError: the file is missing or not a GIF.
+    """
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(10)
+    except OSError as exc:
+        raise ExportError(f"cannot read GIF '{path}': {exc}") from exc
+    if len(head) < 10 or head[:6] not in (b"GIF87a", b"GIF89a"):
+        raise ExportError(f"'{path}' is not a GIF file.")
+    w, h = struct.unpack("<HH", head[6:10])
+    return w, h
 
 
 def write_gif(path: str | Path, batches: Iterable[np.ndarray], *, fps: float, **options: Any) -> Path:

@@ -36,7 +36,7 @@ import numpy as np
 
 from ..errors import InvalidInputError
 
-__all__ = ["ColorHistogram", "build_palette", "ColorMapper", "DITHER_MODES", "bayer_matrix"]
+__all__ = ["ColorHistogram", "build_palette", "points_from_keys", "ColorMapper", "DITHER_MODES", "bayer_matrix"]
 
 DITHER_MODES = ("none", "bayer", "floyd-steinberg")
 Dither = Literal["none", "bayer", "floyd-steinberg"]
@@ -137,20 +137,7 @@ class ColorHistogram:
         """
         if not self._keys:
             return np.zeros((0, 3)), np.zeros(0)
-        keys, counts = _uniq(np.concatenate(self._keys), counts=True)
-        if len(keys) <= max_points:
-            return _unkey(keys).astype(np.float64), counts.astype(np.float64)
-        rgb = _unkey(keys)
-        wts = counts.astype(np.float64)
-        for bits in (6, 5, 4, 3):
-            q = (rgb >> (8 - bits)).astype(np.int64)
-            cell = (q[:, 0] << (2 * bits)) | (q[:, 1] << bits) | q[:, 2]
-            w = np.bincount(cell, weights=wts, minlength=1 << (3 * bits))
-            occ = np.flatnonzero(w)
-            if len(occ) <= max_points:
-                break
-        sums = np.stack([np.bincount(cell, weights=wts * rgb[:, c], minlength=1 << (3 * bits))[occ] for c in range(3)], axis=1)
-        return sums / w[occ, None], w[occ]
+        return points_from_keys(np.concatenate(self._keys), max_points)
 
     def lut_bits(self, budget: int = 1 << 15) -> int:
         """Largest LUT precision (7, 6 or 5 bits) whose occupied cells in the sample stay within *budget*."""
@@ -162,6 +149,29 @@ class ColorHistogram:
             if len(_uniq(keys & mask)) <= budget:
                 return bits
         return 5
+
+
+def points_from_keys(keys: np.ndarray, max_points: int = 1 << 14) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted colour points ``([M, 3]`` float64 means, ``[M]`` weights) from 24-bit colour keys ``0xRRGGBB``.
+
+    The distinct colours themselves when there are at most *max_points*; otherwise they are binned into cells
+    of 6, 5, 4 or 3 bits per channel (the finest that fits; 3 bits is the floor), each point the mean colour
+    of its cell weighted by its pixel count.
+    """
+    keys, counts = _uniq(keys, counts=True)
+    if len(keys) <= max_points:
+        return _unkey(keys).astype(np.float64), counts.astype(np.float64)
+    rgb = _unkey(keys)
+    wts = counts.astype(np.float64)
+    for bits in (6, 5, 4, 3):
+        q = (rgb >> (8 - bits)).astype(np.int64)
+        cell = (q[:, 0] << (2 * bits)) | (q[:, 1] << bits) | q[:, 2]
+        w = np.bincount(cell, weights=wts, minlength=1 << (3 * bits))
+        occ = np.flatnonzero(w)
+        if len(occ) <= max_points:
+            break
+    sums = np.stack([np.bincount(cell, weights=wts * rgb[:, c], minlength=1 << (3 * bits))[occ] for c in range(3)], axis=1)
+    return sums / w[occ, None], w[occ]
 
 
 def _uniq(a: np.ndarray, counts: bool = False, inverse: bool = False) -> Any:
@@ -278,7 +288,7 @@ def build_palette(points: np.ndarray, weights: np.ndarray, colors: int, *, kmean
     return pal[np.lexsort((pal[:, 2], pal[:, 1], pal[:, 0], lum))]
 
 
-def _nearest(pts: np.ndarray, pal: np.ndarray, chunk: int = 32768) -> np.ndarray:
+def _nearest(pts: np.ndarray, pal: np.ndarray, chunk: int = 1024) -> np.ndarray:
     """Index of the nearest palette colour for each point (squared Euclidean RGB distance, float32)."""
     out = np.empty(len(pts), np.int64)
     p = pal.astype(np.float32)
