@@ -587,3 +587,28 @@ def test_replay_asks_before_running_the_recorded_sketch_at_a_terminal(toy, tmp_p
     assert "toy.py" in asked[0] and not (tmp_path / "a.png").exists()
     assert main(["replay", str(out), "-q", "-o", "b.png"]) == 0
     assert (tmp_path / "b.png").exists()
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("params", 3, "params"), ("frames", 100_000_000, "100000000 frames"), ("seed", "x", "seed"),
+])
+def test_replay_refuses_odd_or_huge_recipes_before_rendering(toy, tmp_path, capsys, monkeypatch, field, value, message):
+    from PIL import PngImagePlugin
+
+    from genart_kit.export.recipe import dumps_recipe
+
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "orig.png"
+    assert main(["run", "toy.py", "-o", str(out), "--frames", "1", "-q"]) == 0
+    rec = read_recipe(out)
+    rec[field] = value
+    info = PngImagePlugin.PngInfo()
+    info.add_text("genart-kit:recipe", dumps_recipe(rec))
+    forged = tmp_path / "odd.png"
+    with Image.open(out) as im:
+        im.save(forged, pnginfo=info)
+    capsys.readouterr()
+    assert main(["replay", str(forged), "-q", "--sketch", str(toy), "-o", "r.png"]) == 1
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / "r.png").exists()

@@ -177,9 +177,9 @@ def _handle(args: argparse.Namespace) -> int:
     if diff:
         print("note: versions differ from the recording, bytes may differ: "
               + ", ".join(f"{k} {a} -> {b}" for k, (a, b) in diff.items()), file=sys.stderr)
+    params, run = _recipe_run_options(recipe, yes=bool(getattr(args, "yes", False)))
     t0 = time.perf_counter()
-    clip = sketch.render(recipe.get("params") or {}, seed=recipe.get("seed"), frames=recipe.get("frames"),
-                         fps=recipe.get("fps"), size=recipe.get("size") if isinstance(recipe.get("size"), int) else None)
+    clip = sketch.render(params, **run)
     bar = ProgressBar(sketch.name, enabled=not args.quiet)
     tmpdir: Path | None = None
     keep = True
@@ -222,6 +222,46 @@ def _handle(args: argparse.Namespace) -> int:
         print("identical" if same else "differs")
         return 0 if same else 1
     return 0
+
+
+#: a replay larger than this many frames x pixels asks for --yes first (a recipe may ask for anything)
+LARGE_RENDER_PIXELS = 2_000 * 1024 * 1024
+
+
+def _recipe_run_options(recipe: dict[str, Any], *, yes: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(params, run options)`` of a recipe, type-checked: ``params`` a table, ``seed``/``frames``/``size``
+    whole numbers, ``fps`` a number. A render of more than :data:`LARGE_RENDER_PIXELS` frame pixels (e.g.
+    100,000,000 frames) needs ``--yes``, so a recipe cannot start filling the disk unasked.
+
+    Raises:
+        ExportError: naming the bad field.
+    """
+    import numbers
+
+    from ..errors import ExportError
+
+    params = recipe.get("params")
+    if params is None:
+        params = {}
+    if not isinstance(params, dict):
+        raise ExportError(f"the recipe's params field is a {type(params).__name__}, not a table of parameters; the file is "
+                          "damaged or was edited: re-render it with genart run.")
+    run: dict[str, Any] = {}
+    for key in ("seed", "frames", "size", "fps"):
+        value = recipe.get(key)
+        if value is None:
+            continue
+        ok = isinstance(value, numbers.Real) if key == "fps" else isinstance(value, numbers.Integral)
+        if isinstance(value, bool) or not ok:
+            if key == "size":
+                continue  # older recipes record [W, H] here; the sketch's own size applies
+            raise ExportError(f"the recipe's {key} field is {value!r}, not a number; the file is damaged or was edited.")
+        run[key] = value
+    frames, size = int(run.get("frames", 1)), int(run.get("size", 256))
+    if frames * size * size > LARGE_RENDER_PIXELS and not yes:
+        raise ExportError(f"the recipe asks for {frames} frames of {size}x{size} px; that large a render runs only with "
+                          "--yes (check the recipe with --show first).")
+    return params, run
 
 
 def _confirmer(args: argparse.Namespace) -> Any:

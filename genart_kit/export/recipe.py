@@ -25,12 +25,14 @@ import html
 import json
 import os
 import re
+import struct
+import zlib
 from pathlib import Path
 from typing import Any
 
 from ..errors import ExportError, InvalidInputError
 
-__all__ = ["RECIPE_KEY", "XMP_NS", "dumps_recipe", "loads_recipe", "recipe_xmp", "read_recipe"]
+__all__ = ["RECIPE_KEY", "XMP_NS", "MAX_RECIPE_BYTES", "dumps_recipe", "loads_recipe", "parse_json_bounded", "recipe_xmp", "read_recipe"]
 
 RECIPE_KEY = "genart-kit:recipe"
 """Keyword of the PNG text chunk and prefix of GIF/video comments that carry a recipe."""
@@ -40,6 +42,32 @@ XMP_NS = "https://github.com/genart-kit/ns/recipe/1.0/"
 
 SEQUENCE_MANIFEST = "frames.json"
 """Manifest written inside a PNG-sequence folder."""
+
+MAX_RECIPE_BYTES = 16 << 20
+"""Largest recipe (or manifest) any reader parses or inflates, in bytes: a recipe with its sketch source is a
+few kB; a compressed chunk that inflates past this (a decompression bomb) is refused without inflating it all."""
+
+
+def _too_big(source: str, n: int | str) -> InvalidInputError:
+    return InvalidInputError(f"the recipe in {source} is larger than {MAX_RECIPE_BYTES >> 20} MiB ({n} bytes); genart-kit "
+                             "never writes one that large, so the file is damaged or hostile: it was not read.")
+
+
+def parse_json_bounded(text: str | bytes, *, source: str, what: str = "the recipe embedded in") -> Any:
+    """``json.loads`` with the readers' limits: at most :data:`MAX_RECIPE_BYTES`, any nesting depth the
+    decoder survives (deeper input is an error, not a ``RecursionError`` traceback).
+
+    Raises:
+        InvalidInputError: too large, not JSON, or nested too deeply.
+    """
+    if len(text) > MAX_RECIPE_BYTES:
+        raise _too_big(source, len(text))
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise InvalidInputError(f"{what} {source} is nested too deeply to be a recipe; the file is damaged or hostile.") from None
+    except ValueError as exc:
+        raise InvalidInputError(f"{what} {source} is not valid JSON ({exc}); the file may be damaged.") from exc
 
 
 def _default(obj: Any) -> Any:
@@ -75,17 +103,17 @@ def loads_recipe(text: str | bytes, *, source: str = "file") -> dict[str, Any]:
     """Parse a serialised recipe (optionally prefixed by :data:`RECIPE_KEY`).
 
     Raises:
-        InvalidInputError: the text is not a JSON object.
+        InvalidInputError: the text is not a JSON object, is larger than :data:`MAX_RECIPE_BYTES` or is
+            nested too deeply.
     """
+    if len(text) > MAX_RECIPE_BYTES + len(RECIPE_KEY) + 8:
+        raise _too_big(source, len(text))
     if isinstance(text, bytes):
         text = text.decode("utf-8", errors="replace")
     text = text.strip()
     if text.startswith(RECIPE_KEY):
         text = text[len(RECIPE_KEY):].strip()
-    try:
-        obj = json.loads(text)
-    except ValueError as exc:
-        raise InvalidInputError(f"the recipe embedded in {source} is not valid JSON ({exc}); the file may be damaged.") from exc
+    obj = parse_json_bounded(text, source=source)
     if not isinstance(obj, dict):
         raise InvalidInputError(f"the recipe embedded in {source} is not a JSON object.")
     return obj
@@ -121,7 +149,7 @@ def _gif_comments(data: bytes) -> list[bytes]:
     pos = 13 + (3 * (2 << (flags & 7)) if flags & 0x80 else 0)
     while pos < len(data):
         intro = data[pos]
-        if intro != 0x21:  # image descriptor or trailer: the header metadata is over
+        if intro != 0x21 or pos + 1 >= len(data):  # image descriptor, trailer or a cut-off file: the header is over
             break
         label = data[pos + 1]
         pos += 2
@@ -133,6 +161,8 @@ def _gif_comments(data: bytes) -> list[bytes]:
         pos += 1
         if label == 0xFE:
             out.append(b"".join(chunks))
+            if sum(map(len, out)) > MAX_RECIPE_BYTES + 64:
+                break
     return out
 
 
@@ -153,10 +183,7 @@ def read_recipe(path: str | os.PathLike[str]) -> dict[str, Any] | None:
         manifest = p / SEQUENCE_MANIFEST
         if not manifest.is_file():
             return None
-        try:
-            table = json.loads(manifest.read_text(encoding="utf-8"))
-        except ValueError as exc:
-            raise InvalidInputError(f"'{manifest}' is not valid JSON ({exc}).") from exc
+        table = parse_json_bounded(_read_bounded(manifest), source=f"'{manifest}'", what="the manifest")
         rec = table.get("recipe") if isinstance(table, dict) else None
         return rec if isinstance(rec, dict) else None
     if not p.is_file():
@@ -178,13 +205,16 @@ def read_recipe(path: str | os.PathLike[str]) -> dict[str, Any] | None:
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         from PIL import Image
 
-        with Image.open(p) as im:
-            return _from_xmp(im.info.get("xmp"), str(p))
-    if head[:1] in (b"{", b"[") or p.suffix.lower() == ".json":
         try:
-            table = json.loads(p.read_text(encoding="utf-8"))
-        except ValueError as exc:
-            raise InvalidInputError(f"'{p}' is not valid JSON ({exc}).") from exc
+            with Image.open(p) as im:
+                xmp = im.info.get("xmp")
+        except (OSError, ValueError, SyntaxError, struct.error) as exc:
+            raise InvalidInputError(f"'{p}' is a damaged or truncated WebP file ({exc}); re-export it.") from exc
+        if xmp and len(xmp) > MAX_RECIPE_BYTES * 2:
+            raise _too_big(str(p), len(xmp))
+        return _from_xmp(xmp, str(p))
+    if head[:1] in (b"{", b"[") or p.suffix.lower() == ".json":
+        table = parse_json_bounded(_read_bounded(p), source=f"'{p}'", what="the JSON file")
         if isinstance(table, dict):
             rec = table.get("recipe", (table.get("meta") or {}).get("recipe") if isinstance(table.get("meta"), dict) else None)
             return rec if isinstance(rec, dict) else None
@@ -199,10 +229,31 @@ def read_recipe(path: str | os.PathLike[str]) -> dict[str, Any] | None:
     return None
 
 
+def _read_bounded(p: Path) -> bytes:
+    """The bytes of *p*, refusing files over :data:`MAX_RECIPE_BYTES` before reading them."""
+    try:
+        size = p.stat().st_size
+        if size > MAX_RECIPE_BYTES:
+            raise _too_big(f"'{p}'", size)
+        return p.read_bytes()
+    except OSError as exc:
+        raise ExportError(f"cannot read '{p}': {exc.strerror or exc}.") from exc
+
+
+def _inflate_bounded(data: bytes, source: str) -> bytes:
+    """zlib-inflate *data* to at most :data:`MAX_RECIPE_BYTES` (a bomb stops at the cap, nothing more is allocated)."""
+    d = zlib.decompressobj()
+    try:
+        out = d.decompress(data, MAX_RECIPE_BYTES + 1)
+    except zlib.error as exc:
+        raise InvalidInputError(f"the recipe chunk in {source} is damaged ({exc}).") from exc
+    if len(out) > MAX_RECIPE_BYTES or d.unconsumed_tail:
+        raise _too_big(source, f"more than {len(out)}")
+    return out
+
+
 def _png_recipe(p: Path) -> dict[str, Any] | None:
     # walk the chunks ourselves: cheap, no decoding, and text chunks after IDAT (APNG) are found too
-    import struct
-    import zlib
 
     try:
         data = p.read_bytes()
@@ -219,15 +270,14 @@ def _png_recipe(p: Path) -> dict[str, Any] | None:
             break
         if ctype == b"iTXt" and body.startswith(key + b"\0"):
             rest = body[len(key) + 1:]
+            if len(rest) < 4:
+                raise InvalidInputError(f"the recipe chunk in '{p}' is damaged (it holds only its keyword); re-export the file.")
             compressed = rest[0] == 1
             rest = rest[2:]
             _lang, _, rest = rest.partition(b"\0")
             _tkey, _, text = rest.partition(b"\0")
             if compressed:
-                try:
-                    text = zlib.decompress(text)
-                except zlib.error as exc:
-                    raise InvalidInputError(f"the recipe chunk in '{p}' is damaged ({exc}).") from exc
+                text = _inflate_bounded(text, f"'{p}'")
             return loads_recipe(text, source=str(p))
         if ctype == b"tEXt" and body.startswith(key + b"\0"):
             return loads_recipe(body[len(key) + 1:].decode("latin-1"), source=str(p))
