@@ -316,8 +316,20 @@ def handle(args: argparse.Namespace) -> int:
     fps = clip.recipe["fps"]
     path = _save(clip, out, fps, args, f"{sketch.name}")
     dt = time.perf_counter() - t0
-    print(f"{path}  ({len(clip)} frames, {clip.width}x{clip.height}, {fps:g} fps; rendered in {dt:.2f} s)")
+    print(f"{path}  ({len(clip)} frames, {_written_size(path, clip)}, {fps:g} fps; rendered in {dt:.2f} s)")
     return 0
+
+
+def _written_size(path: Path, clip: Any) -> str:
+    """``WxH`` of the written file: a GIF's own size when a ``max_bytes`` budget shrank the frames."""
+    size = f"{clip.width}x{clip.height}"
+    if Path(path).suffix.lower() == ".gif":
+        from ..export.gif import gif_size
+
+        w, h = gif_size(path)
+        if (w, h) != (clip.width, clip.height):
+            size = f"{w}x{h}, shrunk from {size} to fit max_bytes"
+    return size
 
 
 @contextlib.contextmanager

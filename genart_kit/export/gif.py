@@ -268,6 +268,46 @@ class _Spool:
         self.fh.close()
 
 
+class _Window:
+    """One buffered window of the clip: its frames (a :class:`_Spool`), colour histogram and per-frame samples."""
+
+    def __init__(self, folder: Path, shape: tuple[int, int, int], colors: int) -> None:
+        h, w, _c = shape
+        self.spool = _Spool(folder, shape)
+        self.hist = ColorHistogram(colors, ColorHistogram.auto_stride(h, w))
+        self.samples = FrameSamples(h, w)
+
+    def fill(self, it: Iterator[np.ndarray], limit: int) -> bool:
+        """Buffer batches from *it* until *limit* bytes; True when *it* ran out."""
+        for batch in it:
+            self.spool.write(batch)
+            mask = None if batch.shape[-1] != 4 else batch[..., 3] >= 128
+            self.hist.add(batch, mask)
+            self.samples.add(batch, mask)
+            if self.spool.nbytes >= limit:
+                return False
+        return True
+
+    def tables(self, k: int, q: Any, fixed: np.ndarray | None) -> tuple[list[tuple[int, np.ndarray]], bool]:
+        """``(runs, exact)``: ``(first frame, palette)`` per run of this window's frames; exact = lossless lookup."""
+        if fixed is not None:
+            return [(0, fixed)], False
+        ex = self.hist.exact_colors()
+        if ex is not None and 0 < len(ex) <= k:
+            return [(0, ex)], True
+        pts, wts = self.hist.cells()
+        if len(pts) == 0:  # fully transparent clip
+            return [(0, np.zeros((1, 3), np.uint8))], False
+        whole = build_palette(pts, wts, k, kmeans_iters=q.kmeans_iters)
+        runs = plan_tables(self.samples, k, q, whole)
+        if len(runs) > 1:
+            log.debug("GIF colour tables: %d runs of frames (%s)", len(runs), [r.stop - r.start for r in runs])
+        return [(r.start, r.palette) for r in runs], False
+
+    def close(self) -> None:
+        self.spool.close()
+
+
 def _resize(batch: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     from PIL import Image
 
@@ -374,93 +414,79 @@ class GifExporter:
         mapper_opts: dict[str, Any] = dict(dither=dither, dither_strength=float(dither_strength), lut_bits=lut_bits or 6)
         keep_tol = q.keep_tol if dither == "none" else 0.0
 
-        def encode(fp: IO[bytes], sources: Iterable[np.ndarray], runs: list[tuple[int, np.ndarray]], exact: bool,
-                   size: tuple[int, int], limit: int | None) -> int:
-            """Encode; *runs* = ``(first frame, palette)`` in order (the first palette is the global table)."""
+        Window = tuple[Iterable[np.ndarray], list[tuple[int, np.ndarray]], bool]
+
+        def encode(fp: IO[bytes], windows: Iterable[Window], size: tuple[int, int], limit: int | None) -> int:
+            """Encode *windows*: ``(batches, runs, exact)``, runs = ``(first frame in the window, palette)`` in
+            order; the first window's first palette is the global table."""
             out = _Counting(fp, limit)
-            gs = _GifStream(out, size, runs[0][1], loop=loop, comment=comment, optimize=optimize, has_alpha=c == 4,
-                            keep_tol=keep_tol)
+            gs = None
             delays = cumulative_delays(fps, 100)
-            nxt_run, mapper, pal, i = 0, None, runs[0][1], 0
-            for batch in sources:
-                if size != (w, h):
-                    batch = _resize(batch, size)
-                for f in batch:
-                    if nxt_run < len(runs) and i >= runs[nxt_run][0]:
-                        pal = runs[nxt_run][1]
-                        mapper = ColorMapper(pal, exact=exact, **mapper_opts)
-                        nxt_run += 1
-                    assert mapper is not None
-                    idx = mapper.map(f)
-                    if c == 4:
-                        idx[f[..., 3] < 128] = len(pal)
-                    gs.add(idx, next(delays), pal, None if exact or c == 1 else f[..., :3])
-                    i += 1
+            for sources, runs, exact in windows:
+                if gs is None:
+                    gs = _GifStream(out, size, runs[0][1], loop=loop, comment=comment, optimize=optimize,
+                                    has_alpha=c == 4, keep_tol=keep_tol)
+                nxt_run, mapper, pal, i = 0, None, runs[0][1], 0
+                for batch in sources:
+                    if size != (w, h):
+                        batch = _resize(batch, size)
+                    for f in batch:
+                        if nxt_run < len(runs) and i >= runs[nxt_run][0]:
+                            pal = runs[nxt_run][1]
+                            mapper = ColorMapper(pal, exact=exact, **mapper_opts)
+                            nxt_run += 1
+                        assert mapper is not None
+                        idx = mapper.map(f)
+                        if c == 4:
+                            idx[f[..., 3] < 128] = len(pal)
+                        gs.add(idx, next(delays), pal, None if exact or c == 1 else f[..., :3])
+                        i += 1
+            assert gs is not None
             gs.close()
             return out.n
 
         with atomic_path(target) as tmp, open(tmp, "wb") as fp:
             if fixed is not None and max_bytes is None:
-                encode(fp, stream, [(0, fixed)], False, (w, h), None)
+                encode(fp, [(stream, [(0, fixed)], False)], (w, h), None)
                 self._check_count(stream.count, total_frames)
                 return target
-            spool = _Spool(target.parent, (h, w, c))
+            it = iter(stream)
+            limit = int(buffer_mb * (1 << 20))
+            win = _Window(target.parent, (h, w, c), opaque)
             try:
-                hist = ColorHistogram(opaque, ColorHistogram.auto_stride(h, w))
-                samples = FrameSamples(h, w)
-                it = iter(stream)
-                limit = int(buffer_mb * (1 << 20))
-                exhausted = True
-                for batch in it:
-                    spool.write(batch)
-                    mask = None if c != 4 else batch[..., 3] >= 128
-                    hist.add(batch, mask)
-                    if fixed is None:
-                        samples.add(batch, mask)
-                    if spool.nbytes >= limit:
-                        exhausted = False
-                        break
+                exhausted = win.fill(it, limit)
                 if lut_bits is None:
-                    mapper_opts["lut_bits"] = max(hist.lut_bits(), q.min_lut_bits)
+                    mapper_opts["lut_bits"] = max(win.hist.lut_bits(), q.min_lut_bits)
                 if max_bytes is not None and not exhausted:
                     raise ExportError(f"max_bytes needs the whole clip buffered, but it is longer than buffer_mb={buffer_mb:g} MiB; "
                                       f"raise buffer_mb or drop max_bytes.")
 
-                def tables_for(k: int) -> tuple[list[tuple[int, np.ndarray]], bool]:
-                    if fixed is not None:
-                        return [(0, fixed)], False
-                    ex = hist.exact_colors()
-                    if ex is not None and 0 < len(ex) <= k:
-                        return [(0, ex)], True
-                    pts, wts = hist.cells()
-                    if len(pts) == 0:  # fully transparent clip
-                        return [(0, np.zeros((1, 3), np.uint8))], False
-                    whole = build_palette(pts, wts, k, kmeans_iters=q.kmeans_iters)
-                    runs = plan_tables(samples, k, q, whole)
-                    if len(runs) > 1:
-                        log.debug("GIF colour tables: %d runs of frames (%s)", len(runs), [r.stop - r.start for r in runs])
-                    plan = [(r.start, r.palette) for r in runs]
-                    if not exhausted:  # frames beyond the buffer: the palette of everything buffered
-                        plan.append((spool.count, whole))
-                    return plan, False
-
                 if max_bytes is None:
-                    runs, exact = tables_for(opaque)
+                    def windows() -> Iterator[Window]:
+                        """The buffered window, then (for clips longer than buffer_mb) the next ones, one at a time."""
+                        nonlocal win
+                        done = exhausted
+                        while True:
+                            runs, exact = win.tables(opaque, q, fixed)
+                            yield win.spool.batches(), runs, exact
+                            if done:
+                                return
+                            win.close()
+                            win = _Window(target.parent, (h, w, c), opaque)
+                            done = win.fill(it, limit)
+                            if win.spool.count == 0:
+                                return
 
-                    def sources() -> Iterator[np.ndarray]:
-                        yield from spool.batches()
-                        yield from it
-
-                    encode(fp, sources(), runs, exact, (w, h), None)
+                    encode(fp, windows(), (w, h), None)
                 else:
                     best = None
                     for k, scale in self._budget_plan(opaque, w, h):
                         size = (max(1, round(w * scale)), max(1, round(h * scale)))
-                        runs, exact = tables_for(k)
+                        runs, exact = win.tables(k, q, fixed)
                         fp.seek(0)
                         fp.truncate()
                         try:
-                            n = encode(fp, spool.batches(), runs, exact, size, max_bytes)
+                            n = encode(fp, [(win.spool.batches(), runs, exact)], size, max_bytes)
                         except _TooBig:
                             best = (k, size)
                             continue
@@ -476,7 +502,7 @@ class GifExporter:
                         raise ExportError(f"cannot fit the GIF in max_bytes={max_bytes}: even {best[0]} colours at "
                                           f"{best[1][0]}x{best[1][1]} px is larger; raise max_bytes or export fewer frames.")
             finally:
-                spool.close()
+                win.close()
         self._check_count(stream.count, total_frames)
         return target
 

@@ -241,4 +241,10 @@ def plan_tables(samples: FrameSamples, colors: int, quality: Preset, palette: np
         else:
             done.append(run)
     done.sort(key=lambda r: r.start)
+    if len(done) > 1:  # final tables: a fresh median cut + k-means per run (warm starts can stall far from the optimum)
+        for r in done:
+            fresh = _fit(keys[r.start:r.stop], colors, quality.kmeans_iters, m)
+            err = _errors(keys[r.start:r.stop], fresh)
+            if err.sum() < r.errors.sum():
+                r.palette, r.errors = fresh, err
     return done
