@@ -612,3 +612,34 @@ def test_replay_refuses_odd_or_huge_recipes_before_rendering(toy, tmp_path, caps
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert not (tmp_path / "r.png").exists()
+
+
+IMAGE_SKETCH = TOY_SKETCH.replace(
+    '"colormap": Param("magma", help="colour map"),',
+    '"colormap": Param("magma", help="colour map"),\n    "images": Param("", help="an image file or folder"),')
+
+
+@pytest.mark.parametrize("case", ["file", "folder", "inside-folder", "sketch", "helper"])
+def test_run_refuses_an_output_that_is_one_of_its_inputs(tmp_path, capsys, monkeypatch, case):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "helper_mod.py").write_text("X = 1\n", encoding="utf-8")
+    (tmp_path / "img.py").write_text("import helper_mod\n" + IMAGE_SKETCH, encoding="utf-8")
+    photo = tmp_path / "photo.png"
+    Image.fromarray(np.full((8, 8, 3), 200, np.uint8)).save(photo)
+    folder = tmp_path / "shots"
+    folder.mkdir()
+    Image.fromarray(np.full((8, 8, 3), 100, np.uint8)).save(folder / "a.png")
+    args = {"file": ["-p", f"images={photo}", "-o", "photo.png"],
+            "folder": ["-p", "images=seq", "-o", "seq"],  # a PNG sequence written by genart, used as the input
+            "inside-folder": ["-p", "images=shots", "-o", "shots/out.gif"],
+            "sketch": ["-o", "img.py"],
+            "helper": ["-o", "helper_mod.py"]}[case]
+    assert main(["run", "img.py", "--frames", "2", "-q", "-o", "seq"]) == 0
+    before = {p: p.read_bytes() for p in (photo, folder / "a.png", tmp_path / "img.py", tmp_path / "helper_mod.py",
+                                          *sorted((tmp_path / "seq").iterdir()))}
+    capsys.readouterr()
+    assert main(["run", "img.py", "--frames", "2", "-q", *args]) == 1
+    err = capsys.readouterr().err
+    assert "input" in err and "Traceback" not in err, err
+    assert {p: p.read_bytes() for p in before} == before
+    assert sorted(x.name for x in folder.iterdir()) == ["a.png"]

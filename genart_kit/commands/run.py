@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import re
 import sys
 import time
@@ -311,6 +312,7 @@ def handle(args: argparse.Namespace) -> int:
     from ..pipeline import _check_output  # noqa: PLC2701 - same package; fail before rendering
 
     _check_output(out)
+    refuse_output_over_inputs(out, render_inputs(sketch, sketch.resolve(args.param)))
     t0 = time.perf_counter()
     clip = sketch.render(args.param, **_render_options(args))
     fps = clip.recipe["fps"]
@@ -318,6 +320,44 @@ def handle(args: argparse.Namespace) -> int:
     dt = time.perf_counter() - t0
     print(f"{path}  ({len(clip)} frames, {_written_size(path, clip)}, {fps:g} fps; rendered in {dt:.2f} s)")
     return 0
+
+
+def render_inputs(sketch: Any, values: dict[str, Any]) -> list[Path]:
+    """What a render reads: the sketch file, the local modules it imports, and every string parameter that
+    names an existing file or folder (``-p images=photo.png``)."""
+    inputs = [Path(f) for f in getattr(sketch, "files", [])] or [Path(sketch.path)]
+    for value in values.values():
+        if isinstance(value, (str, os.PathLike)) and str(value).strip():
+            candidate = Path(os.fspath(value)).expanduser()
+            try:
+                if candidate.exists():
+                    inputs.append(candidate)
+            except (OSError, ValueError):  # a string that is no path at all (NUL, too long)
+                continue
+    return inputs
+
+
+def refuse_output_over_inputs(out: Path, inputs: list[Path]) -> None:
+    """Raise :class:`~genart_kit.errors.ExportError` when writing *out* would replace or change an input:
+    *out* is an input file, an input folder (a PNG sequence written over it), or lies inside an input folder
+    (the new file would join the input images). Symlinks and ``..`` are resolved.
+    """
+    from ..errors import ExportError
+
+    def real(path: Path) -> Path:
+        try:
+            return path.resolve()
+        except (OSError, RuntimeError):
+            return Path(os.path.abspath(path))
+
+    o = real(out)
+    extra = [o.with_suffix(".png"), o.with_suffix(".json")] if o.suffix.lower() == ".json" else []  # a sprite sheet's two files
+    for given in inputs:
+        i = real(given)
+        if i == o or i in extra or (i.is_dir() and i in o.parents) or (o.is_dir() and o in i.parents):
+            where = "is" if i == o or i in extra else "is inside" if i in o.parents else "contains"
+            raise ExportError(f"-o {out} {where} the input {given} of this render; writing it would change the input. "
+                              "Choose another output name.")
 
 
 def _written_size(path: Path, clip: Any) -> str:
@@ -373,7 +413,9 @@ def _sweep_inner(sketch: Any, args: argparse.Namespace) -> int:
     seeds = parse_seeds(args.seeds)
     opts = _render_options(args)
     opts.pop("seed")
+    inputs = render_inputs(sketch, sketch.resolve(args.param))
     if _is_folder_target(args.output):
+        refuse_output_over_inputs(Path(args.output), inputs)
         folder = _make_output_folder(Path(args.output))
         for s in seeds:
             clip = sketch.render(args.param, seed=s, **opts)
@@ -398,6 +440,7 @@ def _sweep_inner(sketch: Any, args: argparse.Namespace) -> int:
     recipe.pop("seed", None)
     sheet.recipe = recipe
     out = Path(args.output) if args.output else Path(f"{sketch.name}_seeds.gif")
+    refuse_output_over_inputs(out, inputs)
     path = _save(sheet, out, recipe["fps"], args, f"{len(seeds)} seeds")
     print(f"{path}  ({len(seeds)} seeds, {len(sheet)} frames, {sheet.width}x{sheet.height})")
     return 0
@@ -414,6 +457,7 @@ def _watch(args: argparse.Namespace) -> int:
 
     def on_clip(clip: Any, sketch: Any) -> None:
         t0 = time.perf_counter()
+        refuse_output_over_inputs(out, render_inputs(sketch, sketch.resolve(args.param)))  # on_error reports it
         saved = _save(clip, out, clip.recipe["fps"], args, sketch.name)
         print(f"{time.strftime('%H:%M:%S')} wrote {saved} ({len(clip)} frames, {time.perf_counter() - t0:.2f} s)", flush=True)
 
