@@ -120,6 +120,7 @@ class _GifStream:
         self.first_has_tr = False
         self.frames = 0
         self.prev_src: np.ndarray | None = None
+        self.prev_table: np.ndarray | None = None
         bits, table = _table(palette)
         self.tr = len(palette)
         flags = 0x80 | ((bits - 1) << 4) | (bits - 1)
@@ -166,6 +167,7 @@ class _GifStream:
         x0 = y0 = 0
         sub, need_sub, exact = target, None, True
         prev_src, self.prev_src = self.prev_src, (None if source is None else _keys24(source))
+        prev_table, self.prev_table = self.prev_table, table
         if self.optimize:
             op = self.canvas_op if opaque is None else self.canvas_op & opaque
             keep = op & (shown == self.canvas)
@@ -173,17 +175,22 @@ class _GifStream:
                 cand = op & ~keep
                 if prev_src is not None:  # a pixel whose source did not change keeps its colour (no flicker)
                     static = cand & (self.prev_src == prev_src)
-                    keep |= static
-                    cand &= ~static
-                yy, xx = np.nonzero(cand)
-                if yy.size:
+                    if static.any():  # kept pixels that differ from the new colour: the frame is not exact
+                        exact = False
+                        keep |= static
+                        cand &= ~static
+                # the error test only where the canvas may hold colours this table would not choose: after a
+                # table change, or with a tolerance (with one table, the new index is already the nearest colour)
+                yy, xx = np.nonzero(cand) if (table is not prev_table or self.keep_tol > 0) else ((), ())
+                if len(yy):
                     assert source is not None
                     src = source[yy, xx].astype(np.int32)
                     e_old = ((src - _unkey(self.canvas[yy, xx])) ** 2).sum(-1)
                     e_new = ((src - table[target[yy, xx]]) ** 2).sum(-1)
                     better = e_old <= e_new + self.keep_tol
-                    keep[yy[better], xx[better]] = True
-                exact = not np.any(keep & op & (shown != self.canvas))
+                    if better.any():
+                        exact = False
+                        keep[yy[better], xx[better]] = True
             if opaque is not None:
                 keep |= ~opaque & ~self.canvas_op
             need = ~keep
@@ -365,8 +372,8 @@ class GifExporter:
             allow_fast_fps: write fps > 50 anyway (browsers will play it at 10 fps).
             lut_bits: colour lookup precision, 5..8 bits per channel (8 = exact nearest colour). Default: the
                 finest of 7, 6, 5 bits whose table cells occupied by the clip's colour sample stay under 32,768
-                (smooth walks get 7 bits; clips whose colours fill the RGB cube get 5), at least 7 with
-                ``quality="balanced"`` or ``"best"``, 6 with a fixed palette.
+                (smooth walks get 7 bits; clips whose colours fill the RGB cube get 5), raised to 7 (6 for
+                cube-filling clips) with ``quality="balanced"`` or ``"best"``; 6 with a fixed palette.
             quality: ``"balanced"`` (default: local colour tables where the measured error says they pay,
                 never a pixel worse than needed), ``"smallest"`` (fewer tables, small extra error allowed on
                 unchanged areas: smaller files) or ``"best"`` (more tables and palette refinement: highest
@@ -456,7 +463,8 @@ class GifExporter:
             try:
                 exhausted = win.fill(it, limit)
                 if lut_bits is None:
-                    mapper_opts["lut_bits"] = max(win.hist.lut_bits(), q.min_lut_bits)
+                    auto = win.hist.lut_bits()  # 5 when the colours fill the RGB cube: a finer table costs more there
+                    mapper_opts["lut_bits"] = max(auto, q.min_lut_bits - (auto < 6))
                 if max_bytes is not None and not exhausted:
                     raise ExportError(f"max_bytes needs the whole clip buffered, but it is longer than buffer_mb={buffer_mb:g} MiB; "
                                       f"raise buffer_mb or drop max_bytes.")

@@ -28,7 +28,8 @@ Presets (``quality=`` of :meth:`.gif.GifExporter.write`):
 * ``"balanced"`` (default): splits for gains >= 10 % down to single frames where the error says so, a 7-bit
   colour lookup, and keeps previous pixels only when they are at least as close to the source as the new
   colour (never lowers quality);
-* ``"best"``: splits for gains >= 3 %, twice the sample per palette fit and more k-means iterations.
+* ``"best"``: splits for gains >= 3 %, twice the sample per palette fit, more k-means iterations, and each
+  run's table also fitted from scratch (kept when better).
 
 Splits are tried in halves; when halves gain too little, quarters are tried too (a hue loop's halves each
 span half the wheel, its quarters far less), so a travelling clip is not stopped at the first level.
@@ -58,8 +59,11 @@ class Preset:
         keep_tol: a pixel keeps the previous frame's colour when its squared error is at most the new
             colour's plus this (0: only when no worse).
         kmeans_iters: k-means refinement iterations per palette.
-        min_lut_bits: lower bound of the colour lookup precision (bits per channel), or 0 for automatic.
+        min_lut_bits: lower bound of the colour lookup precision (bits per channel; one less for clips whose
+            colours fill the RGB cube, where a finer table costs much more), or 0 for automatic.
         fit_points: most sampled pixels a run's palette is fitted to (evenly thinned beyond that).
+        fresh_tables: also fit each final run's palette from scratch (median cut + k-means) and keep it when
+            its error is lower (slower; warm-started k-means can stall in a poorer optimum).
     """
 
     split_gain: float
@@ -69,12 +73,14 @@ class Preset:
     kmeans_iters: int
     min_lut_bits: int
     fit_points: int = 4096
+    fresh_tables: bool = False
 
 
 QUALITY_PRESETS: dict[str, Preset] = {
     "smallest": Preset(split_gain=0.35, min_run=4, floor_mse=12.0, keep_tol=24.0, kmeans_iters=2, min_lut_bits=0),
     "balanced": Preset(split_gain=0.10, min_run=1, floor_mse=3.0, keep_tol=0.0, kmeans_iters=4, min_lut_bits=7),
-    "best": Preset(split_gain=0.03, min_run=1, floor_mse=0.75, keep_tol=0.0, kmeans_iters=8, min_lut_bits=7, fit_points=8192),
+    "best": Preset(split_gain=0.03, min_run=1, floor_mse=0.75, keep_tol=0.0, kmeans_iters=8, min_lut_bits=7, fit_points=8192,
+                   fresh_tables=True),
 }
 
 
@@ -241,7 +247,7 @@ def plan_tables(samples: FrameSamples, colors: int, quality: Preset, palette: np
         else:
             done.append(run)
     done.sort(key=lambda r: r.start)
-    if len(done) > 1:  # final tables: a fresh median cut + k-means per run (warm starts can stall far from the optimum)
+    if len(done) > 1 and quality.fresh_tables:  # a fresh median cut + k-means per run (warm starts can stall)
         for r in done:
             fresh = _fit(keys[r.start:r.stop], colors, quality.kmeans_iters, m)
             err = _errors(keys[r.start:r.stop], fresh)

@@ -100,11 +100,7 @@ class ColorHistogram:
     def add(self, batch: np.ndarray, alpha_mask: np.ndarray | None = None) -> None:
         """Add a batch ``[B, H, W, C]`` uint8; *alpha_mask* ``[B, H, W]`` bool marks opaque pixels (or None)."""
         rgb = _rgb(batch)
-        if self._seen is not None:
-            keys = _keys24(rgb if alpha_mask is None else rgb[alpha_mask])
-            self._seen[keys.ravel()] = True
-            if np.count_nonzero(self._seen) > self.colors:
-                self._seen = None
+        before = len(self._keys)
         s = self.stride
         for i in range(rgb.shape[0]):
             k = self._frame
@@ -117,6 +113,15 @@ class ColorHistogram:
             if keys.size:
                 self._keys.append(keys)
                 self._n += keys.size
+        if self._seen is not None and len(self._keys) > before:
+            # the sample alone can prove there are too many colours, without scanning every pixel
+            if len(_uniq(np.concatenate(self._keys[before:]))) > self.colors:
+                self._seen = None
+        if self._seen is not None:
+            keys = _keys24(rgb if alpha_mask is None else rgb[alpha_mask])
+            self._seen[keys.ravel()] = True
+            if np.count_nonzero(self._seen) > self.colors:
+                self._seen = None
         if self._n > self.max_samples:
             allk = np.concatenate(self._keys)[::2]
             self._keys = [allk]
