@@ -691,6 +691,9 @@ class Clip:
                 raise ExportError("no output path: use clip.save('out.gif') or ga.pipeline.to('out.gif').")
         target = _check_output(path)
         _check_fps(fps)
+        from ._options import check_options
+
+        check_options(f"exporter for '{path}'", exporter.write, options, skip=("fps", "total_frames", "recipe"))
         rec = self.full_recipe() if recipe is None else dict(recipe)
         if recipe is None:
             rec.setdefault("fps", fps)

@@ -643,3 +643,28 @@ def test_run_refuses_an_output_that_is_one_of_its_inputs(tmp_path, capsys, monke
     assert "input" in err and "Traceback" not in err, err
     assert {p: p.read_bytes() for p in before} == before
     assert sorted(x.name for x in folder.iterdir()) == ["a.png"]
+
+
+@pytest.mark.parametrize("option,expected", [
+    ("colours=64", "Did you mean 'colors'"), ("fps=1", "--fps"), ("path=x.gif", "-o"), ("progress=1", "-q"),
+    ("recipe=1", "recipe"), ("cancel=1", "Ctrl-C"), ("batch_size=2", "--batch-size"),
+])
+def test_export_options_that_clash_or_are_misspelt_are_one_line_errors(toy, tmp_path, capsys, monkeypatch, option, expected):
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "toy.py", "-o", "x.gif", "-q", "-x", option]) == 1
+    err = capsys.readouterr().err
+    assert expected in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "x.gif").exists()
+
+
+def test_clip_save_suggests_the_exporter_option_meant(tmp_path):
+    sys.path.insert(0, str(TESTS))
+    import genart_kit as ga
+    from genart_kit.errors import InvalidInputError
+    from test_pipeline_toys import ToyModel
+
+    m = ToyModel()
+    clip = ga.latent.noise_loop(m, 4, seed=0) | m
+    with pytest.raises(InvalidInputError, match="Did you mean 'dither'"):
+        clip.save(tmp_path / "x.gif", fps=10, dithr="bayer")
+    assert not (tmp_path / "x.gif").exists()

@@ -154,6 +154,15 @@ def _render_options(args: argparse.Namespace) -> dict[str, Any]:
     return {"seed": args.seed, "frames": args.frames, "fps": args.fps, "size": args.size}
 
 
+#: names `clip.save()` itself takes: an -x option of that name is refused, with what to use instead
+RESERVED_EXPORT_OPTIONS = {
+    "fps": "set the frame rate with --fps", "path": "name the output with -o", "batch_size": "use --batch-size",
+    "progress": "the progress bar is on unless -q", "cancel": "Ctrl-C cancels a render",
+    "recipe": "the recipe is written by genart run itself", "batches": "frames come from the sketch",
+    "total_frames": "the frame count comes from the sketch (--frames)",
+}
+
+
 def parse_export_options(items: list[str]) -> dict[str, Any]:
     """``["colors=64", "dither=bayer", "allow_fast_fps=true"]`` -> keyword arguments for the exporter.
 
@@ -170,6 +179,9 @@ def parse_export_options(items: list[str]) -> dict[str, Any]:
         name = name.strip().replace("-", "_")
         if not sep or not name.isidentifier():
             raise InvalidInputError(f"--export-option must be NAME=VALUE (e.g. colors=64), got {item!r}.")
+        if name in RESERVED_EXPORT_OPTIONS:
+            instead = RESERVED_EXPORT_OPTIONS[name]
+            raise InvalidInputError(f"-x {name}= is not an exporter option: {instead}.")
         value: Any = text.strip()
         if value.lower() in ("true", "yes", "on"):
             value = True
