@@ -668,3 +668,24 @@ def test_clip_save_suggests_the_exporter_option_meant(tmp_path):
     with pytest.raises(InvalidInputError, match="Did you mean 'dither'"):
         clip.save(tmp_path / "x.gif", fps=10, dithr="bayer")
     assert not (tmp_path / "x.gif").exists()
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".png", ".webp"])
+def test_replay_check_compares_what_was_rendered_not_the_recorded_path(toy, tmp_path, capsys, monkeypatch, suffix):
+    """Replayed from another folder, the recipe records another sketch path, so the bytes differ; the frames
+    and their timing do not, and --check says so (and what differs)."""
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / f"orig{suffix}"
+    assert main(["run", "toy.py", "-o", str(out), "-q"]) == 0
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    (other / "toy.py").write_text(toy.read_text())
+    monkeypatch.chdir(other)
+    capsys.readouterr()
+    assert main(["replay", str(out), "--check", "-q", "--sketch", str(other / "toy.py"), "-o", f"again{suffix}"]) == 0
+    text = capsys.readouterr().out
+    assert "same frames and timing" in text and "sketch" in text, text
+    # a real change of the frames is still caught
+    (other / "toy.py").write_text(toy.read_text().replace("radius=p.radius", "radius=p.radius * 2"))
+    assert main(["replay", str(out), "--check", "-q", "--sketch", "toy.py", "-o", f"again2{suffix}"]) == 1
+    assert "frame" in capsys.readouterr().out

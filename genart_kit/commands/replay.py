@@ -150,6 +150,7 @@ def _handle(args: argparse.Namespace) -> int:
     from ..export import read_recipe
     from .run import ProgressBar
 
+    verdict = detail = ""
     src = Path(args.file)
     if not src.exists():
         raise ExportError(f"{src} does not exist.")
@@ -210,6 +211,8 @@ def _handle(args: argparse.Namespace) -> int:
         finally:
             bar.close()
         same = _same(kind, src, path, names) if args.check else None
+        if args.check and not same:
+            verdict, detail = compare_rendered(src, path, kind, recipe, read_recipe(path) if path.exists() else None)
         if tmpdir is not None and keep:
             path = _move_into_place(kind, path, out)
     finally:
@@ -219,8 +222,11 @@ def _handle(args: argparse.Namespace) -> int:
     shown = f"{src} (re-rendered in a temp folder)" if tmpdir is not None else f"{path}"
     print(f"{shown}  (from {where}, {time.perf_counter() - t0:.2f} s)")
     if args.check:
-        print("identical" if same else "differs")
-        return 0 if same else 1
+        if same:
+            print("identical")
+            return 0
+        print(f"{verdict}: {detail}")
+        return 0 if verdict.startswith("same frames") else 1
     return 0
 
 
@@ -280,6 +286,63 @@ def _confirmer(args: argparse.Namespace) -> Any:
         return answer.strip().lower() in ("y", "yes")
 
     return ask
+
+
+def _frames_and_timing(path: Path) -> tuple[list[Any], list[int]] | None:
+    """Every frame of an animation file composited to RGBA (numpy uint8) and its duration in ms, or ``None``
+    when Pillow cannot read it."""
+    import numpy as np
+    from PIL import Image, ImageSequence
+
+    try:
+        with Image.open(path) as im:
+            frames, durations = [], []
+            for frame in ImageSequence.Iterator(im):
+                frames.append(np.asarray(frame.convert("RGBA")))
+                durations.append(int(frame.info.get("duration", 0) or 0))
+            return frames, durations
+    except (OSError, ValueError, SyntaxError):
+        return None
+
+
+def _recipe_differences(a: Any, b: Any, prefix: str = "") -> list[str]:
+    """Dotted names of the recipe fields that differ (``sketch.path``), the source text left out."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        out: list[str] = []
+        for key in sorted(set(a) | set(b), key=str):
+            if key == "source":
+                continue
+            out += _recipe_differences(a.get(key), b.get(key), f"{prefix}{key}.")
+        return out
+    return [] if a == b else [prefix.rstrip(".")]
+
+
+def compare_rendered(src: Path, out: Path, kind: str, recorded: dict[str, Any], replayed: dict[str, Any] | None) -> tuple[str, str]:
+    """What differs between an animation and its replay when their bytes do: ``("same frames and timing",
+    "only the recipe's sketch.path differs")`` or ``("differs", "frame 3 of 8 ...")``.
+
+    Single-file formats Pillow reads (GIF, PNG/APNG, WebP) are compared frame by frame (pixels after
+    compositing, durations); other layouts fall back to the byte comparison's verdict.
+    """
+    fields = _recipe_differences(recorded, replayed) if isinstance(replayed, dict) else []
+    meta = f"the recipe's {', '.join(fields[:6])} differ{'s' if len(fields) == 1 else ''}" if fields else "the metadata differs"
+    if kind != "file":
+        return "differs", f"the files' bytes differ ({meta})"
+    a, b = _frames_and_timing(src), _frames_and_timing(out)
+    if a is None or b is None:
+        return "differs", f"the files' bytes differ and cannot be compared frame by frame ({meta})"
+    (fa, da), (fb, db) = a, b
+    if len(fa) != len(fb):
+        return "differs", f"{len(fb)} frames instead of {len(fa)}"
+    import numpy as np
+
+    bad = [i for i, (x, y) in enumerate(zip(fa, fb)) if x.shape != y.shape or not np.array_equal(x, y)]
+    if bad:
+        return "differs", f"frame {bad[0]} of {len(fa)} differs ({len(bad)} frames in all)"
+    if da != db:
+        first = next(i for i, (x, y) in enumerate(zip(da, db)) if x != y)
+        return "differs", f"frame {first}'s duration is {db[first]} ms instead of {da[first]} ms"
+    return "same frames and timing", f"only {meta}"
 
 
 def _same_file(a: Path, b: Path) -> bool:
