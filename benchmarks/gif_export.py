@@ -228,7 +228,7 @@ def measure(path: Path, frames: np.ndarray) -> dict:
     d, s = dec[:n].astype(np.float64), frames[:n].astype(np.float64)
     mse = float(((d - s) ** 2).mean())
     flick = float(np.sqrt(((np.diff(d, axis=0) - np.diff(s, axis=0)) ** 2).mean())) if n > 1 else 0.0
-    return {"psnr_db": round(10 * np.log10(255.0 ** 2 / mse), 2) if mse else float("inf"), "bytes": path.stat().st_size,
+    return {"psnr_db": round(float(10 * np.log10(255.0 ** 2 / mse)), 2) if mse else float("inf"), "bytes": path.stat().st_size,
             "flicker_rms": round(flick, 2), "frames": len(dec)}
 
 
@@ -257,9 +257,9 @@ def run(repeat: int, n: int, size: int, only: list[str] | None = None) -> dict:
             best = max(others, key=lambda k: others[k]["psnr_db"])
             fastest = min(others, key=lambda k: others[k]["seconds"])
             row["target"] = {"best_other": best, "fastest_other": fastest,
-                             "psnr_ok": ours["psnr_db"] >= others[best]["psnr_db"],
-                             "bytes_ok": ours["bytes"] <= others[best]["bytes"],
-                             "speed_ok": ours["seconds"] < others[fastest]["seconds"]}
+                             "psnr_ok": bool(ours["psnr_db"] >= others[best]["psnr_db"]),
+                             "bytes_ok": bool(ours["bytes"] <= others[best]["bytes"]),
+                             "speed_ok": bool(ours["seconds"] < others[fastest]["seconds"])}
             row["target"]["target_met"] = all(row["target"][k] for k in ("psnr_ok", "bytes_ok", "speed_ok"))
             print(f"{clip:16s} target {row['target']}", flush=True)
             results["clips"][clip] = row

@@ -126,6 +126,8 @@ def test_presets_trade_size_for_quality(tmp_path):
         p = GIF.write(tmp_path / f"{q}.gif", [fr], fps=24, quality=q)
         out[q] = (len(p.read_bytes()), psnr(np.stack(read_gif(p)[0])[..., :3], fr))
     assert out["smallest"][0] <= out["balanced"][0]
+    assert max(gif_blocks((tmp_path / "smallest.gif").read_bytes())["transparent"]) <= 128  # 128 colours per table
+    assert max(gif_blocks((tmp_path / "balanced.gif").read_bytes())["transparent"]) > 128
     assert out["balanced"][1] >= out["smallest"][1]
     assert out["best"][1] >= out["balanced"][1] - 0.2
 

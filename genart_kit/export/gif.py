@@ -34,7 +34,7 @@ the others become the transparent index of the frame's table when that compresse
 tracked as displayed colours, so this works across table changes: a pixel keeps the previous canvas,
 whatever table drew it, when its new colour is the same, when its source pixel did not change (static
 areas never flicker, dithered or not), or when the canvas colour is at least as close to the source as
-the new colour (``quality="smallest"`` also accepts a small extra error there). Identical frames become a
+the new colour. Identical frames become a
 1x1 transparent frame that keeps its own delay.
 """
 
@@ -103,11 +103,13 @@ class _GifStream:
     tracked as displayed RGB colours, so deltas work across table changes: a pixel is left transparent (it
     keeps the previous canvas, whatever table drew it) when its new colour equals the canvas colour or, given
     the source frame, when the canvas colour is at least as close to the source (within ``keep_tol``,
-    squared 8-bit RGB distance).
+    squared 8-bit RGB distance). *stabilize* (for error diffusion, whose indices move even where the source
+    does not) keeps every pixel whose source did not change, also while one table serves the whole clip.
     """
 
     def __init__(self, out: _Counting, size: tuple[int, int], palette: np.ndarray, *, loop: int | None,
-                 comment: str | None, optimize: bool, has_alpha: bool, keep_tol: float = 0.0) -> None:
+                 comment: str | None, optimize: bool, has_alpha: bool, keep_tol: float = 0.0,
+                 stabilize: bool = False) -> None:
         self.out = out
         self.w, self.h = size
         self.palette = palette
@@ -121,6 +123,8 @@ class _GifStream:
         self.frames = 0
         self.prev_src: np.ndarray | None = None
         self.prev_table: np.ndarray | None = None
+        self.mixed = False
+        self.stabilize = stabilize
         bits, table = _table(palette)
         self.tr = len(palette)
         flags = 0x80 | ((bits - 1) << 4) | (bits - 1)
@@ -166,15 +170,18 @@ class _GifStream:
         shown = _keys24(table)[np.minimum(target, tr - 1)]  # displayed colours as 24-bit keys 0xRRGGBB
         x0 = y0 = 0
         sub, need_sub, exact = target, None, True
-        prev_src, self.prev_src = self.prev_src, (None if source is None else _keys24(source))
+        prev_src, self.prev_src = self.prev_src, source
         prev_table, self.prev_table = self.prev_table, table
+        if prev_table is not None and table is not prev_table:
+            self.mixed = True  # from now on the canvas may hold colours of other tables
         if self.optimize:
             op = self.canvas_op if opaque is None else self.canvas_op & opaque
             keep = op & (shown == self.canvas)
-            if self.prev_src is not None and op.any():
+            # with one table (and no error diffusion) an unchanged source pixel already maps to the same colour
+            if source is not None and (self.mixed or self.stabilize or self.keep_tol > 0) and op.any():
                 cand = op & ~keep
                 if prev_src is not None:  # a pixel whose source did not change keeps its colour (no flicker)
-                    static = cand & (self.prev_src == prev_src)
+                    static = cand & (_keys24(source) == _keys24(prev_src))
                     if static.any():  # kept pixels that differ from the new colour: the frame is not exact
                         exact = False
                         keep |= static
@@ -339,7 +346,7 @@ class GifExporter:
     suffixes = (".gif",)
 
     def write(self, path: str | Path, batches: Iterable[np.ndarray], *, fps: float, total_frames: int | None = None,
-              recipe: dict[str, Any] | None = None, colors: int = 256, dither: str = "none", dither_strength: float = 1.0,
+              recipe: dict[str, Any] | None = None, colors: int | None = None, dither: str = "none", dither_strength: float = 1.0,
               loop: int | None = 0, max_bytes: int | None = None, palette: np.ndarray | None = None, optimize: bool = True,
               buffer_mb: float = 256, allow_fast_fps: bool = False, lut_bits: int | None = None,
               quality: str = "balanced") -> Path:
@@ -353,8 +360,8 @@ class GifExporter:
                 centiseconds distributed so that the total duration is exact (24 fps -> 4, 4, 5, 4, 4, 4 cs).
             total_frames: optional number of frames, only checked against the real count (a warning).
             recipe: JSON-serialisable dict embedded as a comment extension (``read_recipe`` reads it back).
-            colors: palette size, 2..256 (one index of the 256 is kept for transparency, so at most 255
-                opaque colours).
+            colors: palette size per colour table, 2..256; default 256 (128 with ``quality="smallest"``). One
+                index of the 256 is kept for transparency, so at most 255 opaque colours.
             dither: ``"none"`` (default: smallest files, no noise), ``"bayer"`` (ordered dithering, temporally
                 stable: the right choice against banding in animations) or ``"floyd-steinberg"`` (error
                 diffusion: smoother stills, but the dither pattern crawls between frames).
@@ -375,8 +382,8 @@ class GifExporter:
                 (smooth walks get 7 bits; clips whose colours fill the RGB cube get 5), raised to 7 (6 for
                 cube-filling clips) with ``quality="balanced"`` or ``"best"``; 6 with a fixed palette.
             quality: ``"balanced"`` (default: local colour tables where the measured error says they pay,
-                never a pixel worse than needed), ``"smallest"`` (fewer tables, small extra error allowed on
-                unchanged areas: smaller files) or ``"best"`` (more tables and palette refinement: highest
+                never a pixel worse than needed), ``"smallest"`` (128 colours, fewer tables: smaller files,
+                lower PSNR) or ``"best"`` (more tables and palette refinement: highest
                 PSNR, slower). See :mod:`genart_kit.export.gif_tables`.
 
         Returns:
@@ -397,7 +404,7 @@ class GifExporter:
             log.warning("writing a GIF at %g fps: most viewers play delays under 20 ms at 100 ms", fps)
         if 100.0 / fps > 65535:
             raise ExportError(f"GIF frame delays are at most 655.35 s; fps={fps:g} is too slow. Use fps >= 0.0016.")
-        colors = _check_int("colors", colors, 2, 256, "pass e.g. colors=256")
+        colors = _check_int("colors", q.colors if colors is None else colors, 2, 256, "pass e.g. colors=256")
         if dither not in DITHER_MODES:
             raise InvalidInputError(f"dither must be one of {', '.join(DITHER_MODES)}, got {dither!r}.")
         if loop is not None:
@@ -432,7 +439,7 @@ class GifExporter:
             for sources, runs, exact in windows:
                 if gs is None:
                     gs = _GifStream(out, size, runs[0][1], loop=loop, comment=comment, optimize=optimize,
-                                    has_alpha=c == 4, keep_tol=keep_tol)
+                                    has_alpha=c == 4, keep_tol=keep_tol, stabilize=dither == "floyd-steinberg")
                 nxt_run, mapper, pal, i = 0, None, runs[0][1], 0
                 for batch in sources:
                     if size != (w, h):
