@@ -167,7 +167,8 @@ class _GifStream:
             clear = self.first_has_tr  # the loop restarts on a cleared canvas
         else:
             clear = bool(self.has_alpha and np.any((nxt == nxt_tr) & opaque))
-        shown = _keys24(table)[np.minimum(target, tr - 1)]  # displayed colours as 24-bit keys 0xRRGGBB
+        keys = _keys24(table)  # displayed colours as 24-bit keys 0xRRGGBB
+        shown = keys[np.minimum(target, tr - 1)] if self.has_alpha else keys[target]
         x0 = y0 = 0
         sub, need_sub, exact = target, None, True
         prev_src, self.prev_src = self.prev_src, source
@@ -212,7 +213,10 @@ class _GifStream:
                 y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
                 sub = target[y0:y1, x0:x1]
                 need_sub = need[y0:y1, x0:x1]
-            if need_sub is not None:
+            if need_sub is not None and opaque is None and need_sub.size == need.size and need_sub.all():
+                self.canvas = shown  # every pixel redrawn
+                self.canvas_op.fill(True)
+            elif need_sub is not None:
                 np.copyto(self.canvas, shown, where=need)
                 np.copyto(self.canvas_op, True if opaque is None else opaque, where=need)
         else:

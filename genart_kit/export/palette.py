@@ -261,6 +261,8 @@ def build_palette(points: np.ndarray, weights: np.ndarray, colors: int, *, kmean
     else:
         boxes: list[np.ndarray] = [np.arange(len(pts))]
         sse = [np.inf]
+        wx = pts * w[:, None]
+        wx2 = (pts * wx).sum(1)
         while len(boxes) < colors:
             i = int(np.argmax(sse))
             if sse[i] <= 0:
@@ -269,13 +271,10 @@ def build_palette(points: np.ndarray, weights: np.ndarray, colors: int, *, kmean
             left, right = _split_box(pts[idx], w[idx])
             parts = [idx[left], idx[right]]
             boxes[i:i + 1] = parts
-            new_sse = []
-            for part in parts:
-                pw = w[part]
-                m = (pts[part] * pw[:, None]).sum(0) / pw.sum()
-                new_sse.append(float(((pts[part] - m) ** 2 * pw[:, None]).sum()) if len(part) > 1 else 0.0)
-            sse[i:i + 1] = new_sse
-        pal = np.stack([(pts[b] * w[b, None]).sum(0) / w[b].sum() for b in boxes])
+            # weighted SSE of a box = sum(w |x|^2) - |sum(w x)|^2 / sum(w)
+            sse[i:i + 1] = [max(0.0, float(wx2[q].sum() - (wx[q].sum(0) ** 2).sum() / w[q].sum())) if len(q) > 1 else 0.0
+                            for q in parts]
+        pal = np.stack([wx[b].sum(0) / w[b].sum() for b in boxes])
         for _ in range(kmeans_iters):
             lab = _nearest(pts, pal)
             cnt = np.bincount(lab, weights=w, minlength=len(pal))
