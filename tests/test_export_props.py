@@ -151,8 +151,11 @@ def test_gif_colors_and_dither_are_deterministic(seed, colors, dither):
         assert a == b
         im = Image.open(Path(tmp) / "a.gif")
         assert im.n_frames == 3
-        seen = set()
-        for i in range(3):
-            im.seek(i)
-            seen |= {tuple(p) for p in np.asarray(im.convert("RGB")).reshape(-1, 3)}
-        assert len(seen) <= min(colors, 255)
+        im.seek(0)
+        assert len({tuple(p) for p in np.asarray(im.convert("RGB")).reshape(-1, 3)}) <= min(colors, 255)
+        # later frames may carry local tables; each holds at most `colors` opaque entries (its transparent
+        # index comes right after them, in the graphic-control extension)
+        from test_export_gif import gif_blocks
+
+        trs = gif_blocks(a)["transparent"]
+        assert len(trs) == 3 and max(trs) <= min(colors, 255)
