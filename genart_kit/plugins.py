@@ -2,6 +2,10 @@
 
 How plugins are found, in order:
 
+0. **Built-in parts** (:data:`BUILTIN_PLUGINS`: the latent ops, renderers, exporters and datasets of the
+   core) are always registered, through the same hooks, whatever ``GENART_LOAD_PLUGINS`` says and whether
+   or not the package is installed (as llm registers its default plugins), so restricting plugins never
+   removes the GIF exporter or the colour maps.
 1. **Installed plugins**: every entry point in the group ``genart_kit`` (first-party plugins use the same
    mechanism). ``GENART_LOAD_PLUGINS`` restricts them: unset = all, empty = none, ``a,b`` = only those
    (an unknown name is reported as an error entry).
@@ -44,6 +48,45 @@ ENV_TRACE = "GENART_TRACE_PLUGINS"
 ENV_STRICT = "GENART_STRICT_PLUGINS"
 
 HOOK_NAMES = tuple(name for name in dir(hookspecs) if name.startswith("register_"))
+
+#: the core's own parts: plugin name -> module, registered before anything else (never by entry point)
+BUILTIN_PLUGINS: dict[str, str] = {
+    "ops": "genart_kit.latent.plugin",
+    "renderers": "genart_kit.render.plugin",
+    "exporters": "genart_kit.export.plugin",
+    "datasets": "genart_kit.training.plugin",
+}
+
+
+def source_checkout_entry_points() -> list[md.EntryPoint]:
+    """The ``genart_kit`` entry points declared by the source checkout this package runs from, when the
+    ``genart-kit`` distribution is not installed (``python -m genart_kit`` in a fresh clone): read from the
+    checkout's ``pyproject.toml``, with its ``plugins/`` folder put on ``sys.path``. Empty when installed,
+    when there is no such file, or when it cannot be read (Python 3.10 without ``tomli``)."""
+    try:
+        md.distribution("genart-kit")
+        return []
+    except md.PackageNotFoundError:
+        pass
+    root = Path(__file__).resolve().parent.parent
+    pyproject = root / "pyproject.toml"
+    if not pyproject.is_file():
+        return []
+    try:
+        try:
+            import tomllib
+        except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+            import tomli as tomllib  # type: ignore[no-redef]
+        table = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except Exception as exc:  # noqa: BLE001 - a checkout we cannot read is simply not used
+        log.debug("cannot read %s: %s", pyproject, exc)
+        return []
+    declared = (table.get("project", {}).get("entry-points", {}) or {}).get(GROUP, {}) or {}
+    folder = root / "plugins"
+    if folder.is_dir() and str(folder) not in sys.path:
+        sys.path.append(str(folder))
+    return [md.EntryPoint(name=str(k), value=str(v), group=GROUP) for k, v in declared.items()
+            if str(k) not in BUILTIN_PLUGINS]
 
 
 @dataclass
@@ -126,6 +169,11 @@ class PluginManager:
         if trace:
             self._enable_trace()
         env_dirs = [d for d in os.environ.get(ENV_DIRS, "").split(os.pathsep) if d]
+        from . import __version__
+
+        for name, module in BUILTIN_PLUGINS.items():
+            self._register(name, lambda module=module: importlib.import_module(module), version=__version__,
+                           source=f"built-in ({module})")
         self._load_entry_points(load, entry_points)
         for folder in [*env_dirs, *(plugins_dirs or [])]:
             self._load_folder(Path(folder))
@@ -133,11 +181,18 @@ class PluginManager:
     # ------------------------------------------------------------------------------------- discovery
     def _load_entry_points(self, load: list[str] | None, eps: list[md.EntryPoint] | None) -> None:
         if eps is None:
-            eps = list(md.entry_points(group=GROUP))
+            eps = list(md.entry_points(group=GROUP)) or source_checkout_entry_points()
+        # an older install may still declare the built-in parts as entry points: they are registered already
+        eps = [ep for ep in eps if not (ep.name in BUILTIN_PLUGINS and ep.value == BUILTIN_PLUGINS[ep.name])]
         if load is None and ENV_LOAD in os.environ:
             load = _env_list(os.environ[ENV_LOAD])
         seen: set[str] = set()
         for ep in sorted(eps, key=lambda e: e.name):
+            if ep.name in BUILTIN_PLUGINS:
+                info = PluginInfo(name=f"{ep.name} ({ep.value})", source=f"entry point {ep.value}")
+                info.fail(f"plugin name '{ep.name}' is reserved for genart-kit's built-in parts; rename the entry point")
+                self.infos[info.name] = info
+                continue
             if ep.name in seen:  # the same distribution visible twice on sys.path
                 continue
             seen.add(ep.name)
@@ -150,7 +205,7 @@ class PluginManager:
             self._register(ep.name, ep.load, version=version, source=source)
         if load is not None:
             for name in load:
-                if name not in seen:
+                if name not in seen and name not in BUILTIN_PLUGINS:
                     info = PluginInfo(name=name, source=f"{ENV_LOAD}")
                     available = ", ".join(sorted(seen)) or "(none installed)"
                     info.fail(f"no installed plugin named '{name}' ({ENV_LOAD}); installed: {available}")

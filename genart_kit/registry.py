@@ -62,8 +62,8 @@ class Entry:
         return self.loader
 
     def load(self, *args: Any, **kwargs: Any) -> Any:
-        """Resolve the loader and call it with the arguments (models: ``checkpoint=``, ``device=``)."""
-        return self.resolve()(*args, **kwargs)
+        """The ready-to-use object, by its kind's rule: see :meth:`Registry.load`."""
+        return load_entry(self, *args, **kwargs)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready dict of the cheap metadata (the loader as its reference string)."""
@@ -190,8 +190,19 @@ class Registry:
         return table[name]
 
     def load(self, kind: str, name: str, *args: Any, **kwargs: Any) -> Any:
-        """``get(kind, name).load(*args, **kwargs)``."""
-        return self.get(kind, name).load(*args, **kwargs)
+        """The ready-to-use object *name* of *kind*, the same way for every kind:
+
+        * ``model``, ``renderer``, ``conditioner``, ``dataset``: the loader is a factory, called with the
+          arguments (models: ``checkpoint=``, ``device=`` and their options; renderers: their options);
+        * ``op``: the op function itself (``load("op", "slerp")``), with any arguments bound
+          (:func:`functools.partial`);
+        * ``exporter``: the writer object (``write(path, batches, *, fps, ...)``); a class is instantiated
+          with the arguments.
+
+        Raises:
+            UnknownNameError / PluginError: see :meth:`get`; whatever the factory raises for bad options.
+        """
+        return load_entry(self.get(kind, name), *args, **kwargs)
 
     def find_exporter(self, suffix: str) -> Entry:
         """The exporter whose ``meta["suffixes"]`` contains *suffix* (``".gif"``; case-insensitive).
@@ -213,6 +224,25 @@ class Registry:
     def collisions(self) -> dict[tuple[str, str], list[str]]:
         """``(kind, name) -> [plugin, plugin, ...]`` for every name registered more than once."""
         return dict(self._collisions)
+
+
+def load_entry(entry: Entry, *args: Any, **kwargs: Any) -> Any:
+    """:meth:`Registry.load` for one entry (the per-kind rule lives here, once)."""
+    obj = entry.resolve()
+    if entry.kind == "op":
+        if args or kwargs:
+            import functools
+
+            return functools.partial(obj, *args, **kwargs)
+        return obj
+    if entry.kind == "exporter" and not isinstance(obj, type):
+        if args or kwargs:
+            raise InvalidInputError(f"exporter '{entry.name}' is an object, not a factory: pass its options to "
+                                    "write() / clip.save(), not to load().")
+        return obj
+    if not callable(obj):
+        return obj  # a ready conditioner or dataset object
+    return obj(*args, **kwargs)
 
 
 def _check_suffixes(plugin: str, name: str, suffixes: Any) -> tuple[str, ...]:
@@ -281,7 +311,7 @@ def entries(kind: str) -> list[Entry]:
 
 
 def load(kind: str, name: str, *args: Any, **kwargs: Any) -> Any:
-    """``get_registry().load(kind, name, ...)``: resolve the entry's loader and call it."""
+    """``get_registry().load(kind, name, ...)``: the ready-to-use object (see :meth:`Registry.load`)."""
     return get_registry().load(kind, name, *args, **kwargs)
 
 

@@ -4,7 +4,10 @@ isolation of broken plugins, name collisions, tracing, and the `genart plugins` 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -141,10 +144,17 @@ def test_strict_turns_plugin_problems_into_failure(site, tmp_path):
 
 
 def test_load_plugins_variable_restricts_installed_plugins(site):
+    from genart_kit.plugins import BUILTIN_PLUGINS
+
     none = _plugins_json(run_genart(["plugins", "--json"], pythonpath=[site], env={"GENART_LOAD_PLUGINS": ""}))
-    assert none == {}
+    assert set(none) == set(BUILTIN_PLUGINS)  # the core's own parts stay: restricting plugins never removes them
+    assert all(p["source"].startswith("built-in") and p["status"] == "ok" for p in none.values())
     only = _plugins_json(run_genart(["plugins", "--json"], pythonpath=[site], env={"GENART_LOAD_PLUGINS": "hello,raising"}))
-    assert set(only) == {"hello", "raising"}
+    assert set(only) == {"hello", "raising", *BUILTIN_PLUGINS}
+    exporters = json.loads(run_genart(["list", "exporters", "--json"], env={"GENART_LOAD_PLUGINS": ""}).stdout)
+    assert "gif" in [e["name"] for e in exporters]
+    renderers = json.loads(run_genart(["list", "renderers", "--json"], env={"GENART_LOAD_PLUGINS": "gan"}).stdout)
+    assert "colormap" in [e["name"] for e in renderers]
     unknown = _plugins_json(run_genart(["plugins", "--json"], pythonpath=[site], env={"GENART_LOAD_PLUGINS": "hello,helo"}))
     assert unknown["hello"]["status"] == "ok"
     assert unknown["helo"]["status"] == "error" and "no installed plugin named 'helo'" in unknown["helo"]["error"]
@@ -266,3 +276,29 @@ def test_exporter_suffixes_are_validated_and_collisions_reported(tmp_path):
         "from genart_kit import registry as r; r.configure([" + repr(str(tmp_path)) + "]); r.find_exporter('.gif')"
     )
     assert "PluginError: exporters 'gif' (plugin 'exporters') and 'hijack' (plugin 'aaa') both claim" in proc.stderr
+
+
+def test_source_checkout_runs_before_pip_install(tmp_path):
+    """A fresh clone run as `python -m genart_kit` (nothing installed) has the built-in parts and finds the
+    first-party plugins from its own pyproject.toml."""
+    import shutil
+
+    root = Path(__file__).resolve().parents[1]
+    clone = tmp_path / "clone"
+    shutil.copytree(root / "genart_kit", clone / "genart_kit", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(root / "plugins", clone / "plugins", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(root / "pyproject.toml", clone / "pyproject.toml")
+    # an interpreter that does not see the installed genart-kit: -S drops site-packages, so add back only the
+    # third-party libraries the core needs (pluggy), from their own folder
+    import pluggy
+
+    libs = tmp_path / "libs"
+    shutil.copytree(Path(pluggy.__file__).parent, libs / "pluggy")
+    env = {"PYTHONPATH": str(libs), "PATH": os.environ.get("PATH", "")}
+    proc = subprocess.run([sys.executable, "-S", "-m", "genart_kit", "plugins", "--json"], cwd=clone,
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    plugins = {p["name"]: p for p in json.loads(proc.stdout)}
+    assert {"ops", "renderers", "exporters", "datasets", "gan", "vae"} <= set(plugins), plugins
+    assert all(p["status"] == "ok" for p in plugins.values()), plugins
+    assert str(clone) in plugins["gan"]["source"] or "genart_gan.plugin" in plugins["gan"]["source"]
