@@ -4,23 +4,40 @@ the submodule (with torch, numpy or Pillow behind it) is imported only when a na
 from __future__ import annotations
 
 import importlib
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 
-def lazy_attributes(package: str, names: Mapping[str, str], namespace: dict[str, Any]) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+def lazy_attributes(package: str, names: Mapping[str, str], namespace: dict[str, Any], *,
+                    registered: str | None = None,
+                    make: Callable[[str], Any] | None = None) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
     """Return ``(__getattr__, __dir__)`` for *package*.
 
     Args:
         package: the package's ``__name__``.
         names: public name -> submodule (relative to *package*) that defines it.
         namespace: the package's ``globals()``; a resolved name is cached there.
+        registered: a registry kind (``"renderer"``, ``"op"``): names no submodule defines are looked up
+            among that kind's registered entries (a plugin's ``kaleidoscope`` renderer becomes
+            ``ga.render.kaleidoscope``; ``-`` in a registered name reads as ``_``), and ``dir()`` lists them.
+        make: ``make(registered_name) -> object`` for such a name (required with *registered*).
 
     Raises (from the returned ``__getattr__``):
-        AttributeError: *name* is not one of *names*.
+        AttributeError: *name* is neither one of *names* nor registered.
     """
+
+    def _registered() -> dict[str, str]:
+        if registered is None:
+            return {}
+        from .registry import get_registry
+
+        return {n.replace("-", "_"): n for n in get_registry().names(registered) if n.replace("-", "_").isidentifier()}
 
     def __getattr__(name: str) -> Any:
         module = names.get(name)
+        if module is None and registered is not None and make is not None and not name.startswith("_"):
+            entry = _registered().get(name)
+            if entry is not None:
+                return make(entry)  # not cached: the registry can be rebuilt (registry.reset())
         if module is None:
             raise AttributeError(f"module '{package}' has no attribute '{name}'")
         value = getattr(importlib.import_module(f"{package}.{module}"), name)
@@ -28,6 +45,11 @@ def lazy_attributes(package: str, names: Mapping[str, str], namespace: dict[str,
         return value
 
     def __dir__() -> list[str]:
-        return sorted(set(namespace) | set(names))
+        extra: Iterable[str] = ()
+        try:
+            extra = _registered()
+        except Exception:  # noqa: BLE001 - dir() must never fail because a plugin did
+            extra = ()
+        return sorted(set(namespace) | set(names) | set(extra))
 
     return __getattr__, __dir__

@@ -27,6 +27,8 @@ This package imports torch only when one of these names is first used.
 
 from __future__ import annotations
 
+from typing import Any
+
 from .._lazy import lazy_attributes
 
 #: public name -> submodule that defines it
@@ -54,7 +56,18 @@ _NAMES = {
     "load_images": "images",
 }
 
-__all__ = sorted(_NAMES)
+__all__ = sorted([*_NAMES, "get"])
 
 
-__getattr__, __dir__ = lazy_attributes(__name__, _NAMES, globals())
+def get(name: str, *args: Any, **options: Any) -> Any:
+    """The latent op registered as *name* (built-in or from a plugin), with any arguments bound.
+
+    Raises:
+        UnknownNameError: no op of that name (close names suggested).
+    """
+    from ..registry import get_registry
+
+    return get_registry().load("op", name, *args, **options)
+
+
+__getattr__, __dir__ = lazy_attributes(__name__, _NAMES, globals(), registered="op", make=get)

@@ -72,4 +72,21 @@ def get(name: str, **options: Any) -> Any:
     return entry.load(**options)
 
 
-__getattr__, __dir__ = lazy_attributes(__name__, _NAMES, globals())
+def _plugin_renderer(name: str) -> Any:
+    """``ga.render.NAME`` for a renderer registered by a plugin: a factory ``NAME(*args, **options)``."""
+    from ..registry import get_registry
+
+    entry = get_registry().get("renderer", name)
+
+    def factory(*args: Any, **options: Any) -> Any:
+        from .._options import check_options
+
+        check_options(f"renderer '{name}'", entry.resolve(), options)
+        return entry.load(*args, **options)
+
+    factory.__name__ = factory.__qualname__ = name.replace("-", "_")
+    factory.__doc__ = f"{entry.description or 'Renderer ' + repr(name)} (plugin '{entry.plugin}'; see `genart list renderers`)."
+    return factory
+
+
+__getattr__, __dir__ = lazy_attributes(__name__, _NAMES, globals(), registered="renderer", make=_plugin_renderer)
