@@ -71,7 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _report_plugin_problems(strict: bool) -> int:
     from .registry import get_registry
 
-    problems = get_registry().plugins.problems()
+    registry = get_registry()
+    if strict:
+        registry.verify_loaders()
+    problems = registry.plugins.problems()
     if problems and strict:
         for info in problems:
             print(f"genart: plugin '{info.name}': {info.error}", file=sys.stderr)

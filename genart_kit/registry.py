@@ -221,6 +221,26 @@ class Registry:
             supported.extend(s or "(no suffix: a folder of PNGs)" for s in suffixes)
         raise unknown_name("file suffix", suffix or "(none)", supported, hint="Pick an output file name with one of these suffixes.")
 
+    def verify_loaders(self) -> list[tuple[Entry, str]]:
+        """Resolve every ``"module:attr"`` loader now (``--strict``); an entry whose loader points at nothing
+        marks its plugin ``error`` with the reason. Importing the loaders' modules may import torch: only
+        ``--strict`` pays for it, listings stay lazy.
+
+        Returns:
+            ``[(entry, reason), ...]`` for the loaders that failed.
+        """
+        failed: list[tuple[Entry, str]] = []
+        for entry in self:
+            if not isinstance(entry.loader, str):
+                continue
+            try:
+                entry.resolve()
+            except Exception as exc:  # noqa: BLE001 - any import failure of a plugin's module is its problem
+                reason = f"{entry.kind} '{entry.name}': loader '{entry.loader}' does not resolve ({exc})"
+                failed.append((entry, reason))
+                self.plugins.infos[entry.plugin].fail(reason)
+        return failed
+
     def collisions(self) -> dict[tuple[str, str], list[str]]:
         """``(kind, name) -> [plugin, plugin, ...]`` for every name registered more than once."""
         return dict(self._collisions)

@@ -302,3 +302,20 @@ def test_source_checkout_runs_before_pip_install(tmp_path):
     assert {"ops", "renderers", "exporters", "datasets", "gan", "vae"} <= set(plugins), plugins
     assert all(p["status"] == "ok" for p in plugins.values()), plugins
     assert str(clone) in plugins["gan"]["source"] or "genart_gan.plugin" in plugins["gan"]["source"]
+
+
+def test_strict_resolves_every_loader(tmp_path):
+    dangling = """
+        from genart_kit import hookimpl
+
+        @hookimpl
+        def register_renderers(register):
+            register("ghost", "genart_dangling:missing", description="points at nothing")
+    """
+    make_distribution(tmp_path, "genart-dangling", dangling, entry_name="dangling", module_name="genart_dangling")
+    lazy = run_genart(["plugins", "--json"], pythonpath=[tmp_path])
+    assert _plugins_json(lazy)["dangling"]["status"] == "ok"  # listing stays lazy: nothing is resolved
+    strict = run_genart(["--strict", "plugins"], pythonpath=[tmp_path])
+    assert strict.returncode == 2
+    assert "renderer 'ghost'" in strict.stderr and "genart_dangling:missing" in strict.stderr
+    assert run_genart(["--strict", "plugins"]).returncode == 0  # every shipped loader resolves
