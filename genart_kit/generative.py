@@ -246,7 +246,8 @@ class GenerativeModel(nn.Module):
         finally:
             if was_training:
                 self.train()
-        return out.clamp_(0.0, 1.0).to(torch.float32)
+        # not in place: a plugin may return a view (expand, broadcast) that cannot be written to
+        return out.clamp(0.0, 1.0).to(torch.float32)
 
     def _decode(self, z: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
         """Subclass hook: ``z [N, D]`` float32 -> frames ``[N, C, H, W]`` in [0, 1]. Runs in eval mode."""

@@ -8,7 +8,7 @@ specs below. Each hook receives a ``register`` callback; call it once per contri
     @hookimpl
     def register_models(register):
         register("my-gan", "my_plugin.model:load", description="...", latent_dim=64,
-                 image_shape=(3, 64, 64), conditional=False, pretrained=True)
+                 image_shape=(3, 64, 64), conditional=False, ready=True)
 
 ``register(name, loader, *, description="", **meta)``: *loader* is a ``"module:attribute"`` string
 (imported only when the entry is used, so listing stays fast and never imports torch) or a callable.
@@ -32,10 +32,13 @@ Register = Callable[..., Any]
 
 @hookspec
 def register_models(register: Register) -> None:
-    """Register generative models. The loader is called as ``loader(checkpoint=None, device=None)`` and
-    returns a :class:`genart_kit.generative.GenerativeModel`. Meta: ``latent_dim`` (int), ``image_shape``
-    ((C, H, W)), ``conditional`` (bool), ``num_classes`` (int or None), ``pretrained`` (bool: weights ship
-    with the plugin), ``trainable`` (bool: ``genart train`` can train it)."""
+    """Register generative models. The loader is called as ``loader(checkpoint=None, device=None, **options)``
+    (``ga.model(name, **options)`` forwards the user's options) and returns a
+    :class:`genart_kit.generative.GenerativeModel`. Meta: ``latent_dim`` (int), ``image_shape`` ((C, H, W);
+    ``None`` for a side the model renders at any size), ``conditional`` (bool), ``num_classes`` (int or None),
+    ``ready`` (bool: sampling without a checkpoint gives a real picture — shipped weights or a procedural
+    model; default true; ``pretrained`` is the older spelling), ``trainable`` (bool: ``genart train`` can
+    train it), ``options`` (a list of :class:`genart_kit.options.Option`)."""
 
 
 # ----------------------------------------------------------------------------------- animation pieces

@@ -41,7 +41,8 @@ class Entry:
         loader: ``"module:attr"`` or a callable; see :mod:`genart_kit.hookspecs` for what it returns.
         description: one line for listings.
         meta: cheap metadata (for models: ``latent_dim``, ``image_shape``, ``conditional``,
-            ``num_classes``, ``pretrained``, ``trainable``; for exporters: ``suffixes``).
+            ``num_classes``, ``ready`` (samples without a checkpoint; ``pretrained`` is the older spelling),
+            ``trainable``; for exporters: ``suffixes``).
     """
 
     name: str
@@ -244,6 +245,20 @@ class Registry:
     def collisions(self) -> dict[tuple[str, str], list[str]]:
         """``(kind, name) -> [plugin, plugin, ...]`` for every name registered more than once."""
         return dict(self._collisions)
+
+
+def model_ready(meta: Mapping[str, Any]) -> bool:
+    """Whether a registered model gives a real picture without a checkpoint: meta ``ready`` (shipped weights or
+    a procedural model); the older ``pretrained`` is read as the same; neither given means ready."""
+    if "ready" in meta:
+        return bool(meta["ready"])
+    return meta.get("pretrained") is not False
+
+
+def model_status(meta: Mapping[str, Any]) -> str:
+    """What a model is, in terms that fit every kind: ``"ready"`` or ``"needs checkpoint"``, plus
+    ``", trainable"`` when ``genart train`` can train it."""
+    return ("ready" if model_ready(meta) else "needs checkpoint") + (", trainable" if meta.get("trainable") else "")
 
 
 def load_entry(entry: Entry, *args: Any, **kwargs: Any) -> Any:

@@ -256,11 +256,15 @@ def test_registry_lists_architectures_and_pretrained_models() -> None:
     names = reg.names("model")
     for name in ARCHS + PRETRAINED:
         assert name in names
+    from genart_kit.registry import model_ready, model_status
+
     for name in ARCHS:
-        assert reg.get("model", name).meta["trainable"] is True
+        meta = reg.get("model", name).meta
+        assert meta["trainable"] is True and not model_ready(meta)
+        assert model_status(meta) == "needs checkpoint, trainable"
     for name in PRETRAINED:
         meta = reg.get("model", name).meta
-        assert meta["pretrained"] is True and meta["trainable"] is False
+        assert model_ready(meta) and meta["trainable"] is False and model_status(meta) == "ready"
         assert meta["conditional"] == name.startswith("c")
     assert {"mnist", "folder"} <= set(reg.names("dataset"))
 

@@ -177,3 +177,48 @@ def test_cvae_label_sampling_uses_the_standard_normal_prior(tmp_path: Path) -> N
     expected = (model.decode(z, torch.full((16,), 7, dtype=torch.long)) * 255 + 0.5).clamp(0, 255).to(torch.uint8)
     assert main(["sample", "cvae-mnist", "--label", "7", "-n", "16", "--seed", "3", "-o", str(tmp_path / "s.npy")]) == 0
     assert np.array_equal(np.load(tmp_path / "s.npy"), expected[:, 0].numpy())
+
+
+def test_a_ready_model_without_weights_samples_and_an_unready_one_needs_a_checkpoint(tmp_path, capsys, monkeypatch):
+    """`ready` is what a model is, whatever its kind: a procedural model with no weights samples; the older
+    `pretrained=False` still means 'needs a checkpoint'."""
+    import importlib.metadata as md
+    import textwrap
+
+    from genart_kit import registry
+    from genart_kit.cli import main
+    from genart_kit.plugins import PluginManager
+
+    (tmp_path / "genart_proc.py").write_text(textwrap.dedent('''
+        import torch
+        from genart_kit import hookimpl
+        from genart_kit.generative import GenerativeModel
+
+        class Stripes(GenerativeModel):
+            latent_dim, image_shape, name = 2, (1, 8, 8), "stripes"
+            def _decode(self, z, condition):
+                x = torch.linspace(0, 1, 8)
+                return (torch.sin(z[:, :1, None, None] * 6 + x[None, None, None, :] * 9) * 0.5 + 0.5).expand(-1, 1, 8, 8)
+
+        def load(checkpoint=None, device=None):
+            return Stripes()
+
+        @hookimpl
+        def register_models(register):
+            register("stripes", load, latent_dim=2, image_shape=(1, 8, 8), ready=True)
+            register("old-arch", load, latent_dim=2, image_shape=(1, 8, 8), pretrained=False)
+    '''), encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    ep = md.EntryPoint(name="proc", value="genart_proc", group="genart_kit")
+    monkeypatch.setattr(registry, "_registry", registry.Registry(PluginManager(entry_points=[ep])))
+    assert main(["sample", "stripes", "-n", "4", "-o", str(tmp_path / "s.npy")]) == 0
+    import numpy as np
+
+    arr = np.load(tmp_path / "s.npy")
+    assert arr.shape == (4, 8, 8) and arr.std() > 10
+    capsys.readouterr()
+    assert main(["sample", "old-arch", "-n", "4", "-o", str(tmp_path / "o.npy")]) == 1
+    assert "needs a checkpoint" in capsys.readouterr().err
+    assert main(["list", "models"]) == 0
+    out = capsys.readouterr().out
+    assert "stripes" in out and "ready" in out and "needs checkpoint" in out

@@ -22,12 +22,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _shape(value: object) -> str:
-    return "x".join(str(v) for v in value) if isinstance(value, (list, tuple)) else ("" if value is None else str(value))
+    """``(3, 64, 64)`` -> ``3x64x64``; ``None`` for a side the model renders at any size -> ``any``."""
+    if isinstance(value, (list, tuple)):
+        return "x".join("any" if v is None else str(v) for v in value)
+    return "" if value is None else str(value)
 
 
 def handle(args: argparse.Namespace) -> int:
     """Print the catalogue of ``args.kind`` as a table or JSON."""
-    from ..registry import get_registry
+    from ..registry import get_registry, model_status
     from ._output import print_json, print_table
 
     registry = get_registry()
@@ -45,13 +48,13 @@ def handle(args: argparse.Namespace) -> int:
                 e.meta.get("latent_dim", ""),
                 _shape(e.meta.get("image_shape")),
                 ("labels 0-%d" % (e.meta["num_classes"] - 1)) if e.meta.get("num_classes") else ("yes" if e.meta.get("conditional") else "no"),
-                "yes" if e.meta.get("pretrained") else "no",
+                model_status(e.meta),
                 e.plugin,
                 e.description,
             )
             for e in entries
         ]
-        print_table(["name", "latent", "image", "conditional", "pretrained", "plugin", "description"], rows)
+        print_table(["name", "latent", "image", "conditional", "status", "plugin", "description"], rows)
     elif args.kind == "exporters":
         rows = [(e.name, " ".join(e.meta.get("suffixes", ())), e.plugin, e.description) for e in entries]
         print_table(["name", "suffixes", "plugin", "description"], rows)

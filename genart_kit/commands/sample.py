@@ -157,11 +157,13 @@ def handle(args: argparse.Namespace) -> int:
     resolve_device(args.device)  # clear error for unknown/unavailable devices before anything is loaded
     registry = get_registry()
     entry = registry.get("model", args.model)
-    if args.checkpoint is None and entry.meta.get("pretrained") is False:
-        pretrained = [e.name for e in registry.entries("model") if e.meta.get("pretrained")]
+    from ..registry import model_ready
+
+    if args.checkpoint is None and not model_ready(entry.meta):
+        ready = [e.name for e in registry.entries("model") if model_ready(e.meta)]
         raise InvalidInputError(
-            f"'{args.model}' is an architecture without weights (sampling it would give noise); pass --checkpoint PATH "
-            f"(a model.safetensors from genart train) or use a pretrained model: {', '.join(pretrained) or 'none installed'}."
+            f"'{args.model}' needs a checkpoint: it has no weights of its own (sampling it would give noise); pass "
+            f"--checkpoint PATH (a model.safetensors from genart train) or use a ready model: {', '.join(ready) or 'none installed'}."
         )
     import torch
 

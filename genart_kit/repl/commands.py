@@ -65,11 +65,13 @@ def _registry() -> Any:
 
 
 def _models(repl: Any, arg: str) -> None:
+    from ..registry import model_ready
+
     rows = []
     for e in _registry().entries("model"):
         m = e.meta
-        shape = "x".join(str(s) for s in m.get("image_shape", ())) or "?"
-        flags = ", ".join(f for f, on in (("pretrained", m.get("pretrained")), ("conditional", m.get("conditional"))) if on)
+        shape = "x".join("any" if s is None else str(s) for s in m.get("image_shape", ())) or "?"
+        flags = ", ".join(f for f, on in (("ready", model_ready(m)), ("conditional", m.get("conditional"))) if on)
         rows.append([e.name, m.get("latent_dim", "?"), shape, flags or "-", e.description])
     if not rows:
         repl.echo("No models registered (see :plugins).")
