@@ -51,18 +51,28 @@ def model(name: str, *, checkpoint: str | None = None, device: str | None = None
             ``"gan"``, ...); ``genart list models`` shows them all.
         checkpoint: optional path of a ``.safetensors`` checkpoint written by ``genart train``.
         device: ``"cpu"``, ``"cuda"``, ``"cuda:1"``...; default CUDA when available, else CPU.
-        **options: architecture options passed to the model's loader.
+        **options: the model's options (``genart list models --json`` shows those a plugin declares),
+            checked before the loader runs.
 
     Returns:
         a :class:`genart_kit.generative.GenerativeModel` in eval mode.
 
     Raises:
         UnknownNameError: no model of that name (the message lists close names).
+        InvalidInputError: an option the model does not take ("did you mean") or a bad value.
         CheckpointError: the checkpoint is missing, unsafe or for another architecture.
     """
+    from ._options import check_options
+    from .options import check_option_values, options_from_meta
     from .registry import get_registry
 
-    return get_registry().load("model", name, checkpoint=checkpoint, device=device, **options)
+    entry = get_registry().get("model", name)
+    declared = options_from_meta(entry.meta)
+    if declared:  # the plugin declared its options: every caller gets the same checks and "did you mean"
+        options = check_option_values(options, declared, what=f"model '{name}'", where=f"model '{name}' option")
+    else:  # otherwise the loader's own signature says what it takes
+        check_options(f"model '{name}'", entry.resolve(), options, skip=("checkpoint", "device"))
+    return entry.load(checkpoint=checkpoint, device=device, **options)
 
 
 def __getattr__(name: str) -> Any:

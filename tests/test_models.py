@@ -355,3 +355,45 @@ def test_sample_latents_prefix_does_not_depend_on_n(latent_dim: int) -> None:
     many = m.sample_latents(37, seed=5)
     for n in (1, 2, 3, 15, 16, 17):
         assert torch.equal(m.sample_latents(n, seed=5), many[:n]), n
+
+
+def test_model_options_are_checked_for_every_model(monkeypatch, tmp_path):
+    """ga.model checks options against a plugin's declared options, else against its loader's signature:
+    a toolkit error with 'did you mean', never a raw TypeError from inside the plugin."""
+    import importlib.metadata as md
+    import textwrap
+
+    import genart_kit as ga
+    from genart_kit import registry
+    from genart_kit.errors import InvalidInputError
+    from genart_kit.plugins import PluginManager
+
+    (tmp_path / "genart_opts.py").write_text(textwrap.dedent('''
+        from genart_kit import hookimpl
+        from genart_kit.options import Option
+
+        def load(checkpoint=None, device=None, size=64, hidden=8):
+            return {"size": size, "hidden": hidden}
+
+        def strict_load(checkpoint=None, device=None, depth=2):
+            return {"depth": depth}
+
+        @hookimpl
+        def register_models(register):
+            register("declared", load, latent_dim=2, image_shape=(3, None, None),
+                     options=[Option("size", int, 64, "side in px", min=8, max=4096), Option("hidden", int, 8, min=1)])
+            register("undeclared", strict_load, latent_dim=2, image_shape=(1, 8, 8))
+    '''), encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    ep = md.EntryPoint(name="opts", value="genart_opts", group="genart_kit")
+    monkeypatch.setattr(registry, "_registry", registry.Registry(PluginManager(entry_points=[ep])))
+    assert ga.model("declared", size=128) == {"size": 128, "hidden": 8}
+    with pytest.raises(InvalidInputError, match="no option 'sise'. Did you mean 'size'"):
+        ga.model("declared", sise=128)
+    with pytest.raises(InvalidInputError, match="size=4"):
+        ga.model("declared", size=4)
+    with pytest.raises(InvalidInputError, match="expected an integer"):
+        ga.model("declared", size=1.5)
+    assert ga.model("undeclared", depth=3) == {"depth": 3}
+    with pytest.raises(InvalidInputError, match="Did you mean 'depth'"):
+        ga.model("undeclared", dept=3)
