@@ -66,13 +66,14 @@ def model(name: str, *, checkpoint: str | None = None, device: str | None = None
     from .options import check_option_values, options_from_meta
     from .registry import get_registry
 
-    entry = get_registry().get("model", name)
+    registry = get_registry()
+    entry = registry.get("model", name)
     declared = options_from_meta(entry.meta)
     if declared:  # the plugin declared its options: every caller gets the same checks and "did you mean"
         options = check_option_values(options, declared, what=f"model '{name}'", where=f"model '{name}' option")
     else:  # otherwise the loader's own signature says what it takes
         check_options(f"model '{name}'", entry.resolve(), options, skip=("checkpoint", "device"))
-    return entry.load(checkpoint=checkpoint, device=device, **options)
+    return registry.load("model", name, checkpoint=checkpoint, device=device, **options)
 
 
 def __getattr__(name: str) -> Any:
