@@ -150,6 +150,10 @@ class PluginManager:
         load: restrict installed plugins to these names; ``None`` reads ``GENART_LOAD_PLUGINS``.
         trace: log every hook call; ``None`` reads ``GENART_TRACE_PLUGINS``.
         entry_points: override the entry points to load (tests); default: the ``genart_kit`` group.
+        plugins: plugin objects or modules (with ``@hookimpl`` functions) registered directly, after the
+            built-ins; each is named by its ``__name__`` (or its type's name).
+        builtins: register the toolkit's built-in parts (:data:`BUILTIN_PLUGINS`, source ``"built-in"``).
+        environment: read ``GENART_LOAD_PLUGINS`` / ``GENART_PLUGINS_DIR``; ``False`` for isolated registries.
     """
 
     def __init__(
@@ -159,6 +163,9 @@ class PluginManager:
         load: list[str] | None = None,
         trace: bool | None = None,
         entry_points: list[md.EntryPoint] | None = None,
+        plugins: list[Any] | None = None,
+        builtins: bool = True,
+        environment: bool = True,
     ) -> None:
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
@@ -168,12 +175,17 @@ class PluginManager:
             trace = os.environ.get(ENV_TRACE, "") not in ("", "0", "false", "no")
         if trace:
             self._enable_trace()
-        env_dirs = [d for d in os.environ.get(ENV_DIRS, "").split(os.pathsep) if d]
+        self._environment = environment
+        env_dirs = [d for d in os.environ.get(ENV_DIRS, "").split(os.pathsep) if d] if environment else []
         from . import __version__
 
-        for name, module in BUILTIN_PLUGINS.items():
-            self._register(name, lambda module=module: importlib.import_module(module), version=__version__,
-                           source=f"built-in ({module})")
+        if builtins:
+            for name, module in BUILTIN_PLUGINS.items():
+                self._register(name, lambda module=module: importlib.import_module(module), version=__version__,
+                               source=f"built-in ({module})")
+        for obj in plugins or []:
+            obj_name = str(getattr(obj, "__name__", None) or type(obj).__name__)
+            self._register(obj_name, lambda obj=obj: obj, version="local", source=f"object {obj_name}")
         self._load_entry_points(load, entry_points)
         for folder in [*env_dirs, *(plugins_dirs or [])]:
             self._load_folder(Path(folder))
@@ -184,7 +196,7 @@ class PluginManager:
             eps = list(md.entry_points(group=GROUP)) or source_checkout_entry_points()
         # an older install may still declare the built-in parts as entry points: they are registered already
         eps = [ep for ep in eps if not (ep.name in BUILTIN_PLUGINS and ep.value == BUILTIN_PLUGINS[ep.name])]
-        if load is None and ENV_LOAD in os.environ:
+        if load is None and self._environment and ENV_LOAD in os.environ:
             load = _env_list(os.environ[ENV_LOAD])
         seen: set[str] = set()
         for ep in sorted(eps, key=lambda e: e.name):

@@ -11,6 +11,7 @@ Two plugins registering the same name of the same kind is an error naming both: 
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping
@@ -318,6 +319,35 @@ def get_registry() -> Registry:
             if _registry is None:
                 _registry = Registry(PluginManager(_plugins_dirs))
     return _registry
+
+
+@contextlib.contextmanager
+def isolated(*plugins: Any, builtins: bool = True) -> Iterator[Registry]:
+    """Install a registry built only from *plugins* (plus the built-ins) as the process-wide one.
+
+    For tests and the conformance kit: no entry points, no ``GENART_LOAD_PLUGINS`` / ``GENART_PLUGINS_DIR``
+    are read. Inside the block :func:`get_registry`, ``ga.model``, ``ga.render.get``... use it; the previous
+    registry is restored afterwards (even on error)::
+
+        with registry.isolated(my_plugin) as reg:
+            assert "my-model" in reg.names("models")
+
+    Args:
+        *plugins: modules or objects with ``@hookimpl`` functions.
+        builtins: also register the toolkit's built-in ops, renderers, exporters and datasets.
+
+    Yields:
+        the isolated :class:`Registry` (check ``reg.plugins.problems()`` for plugins that failed).
+    """
+    global _registry
+    reg = Registry(PluginManager(entry_points=[], plugins=list(plugins), builtins=builtins, environment=False))
+    with _lock:
+        previous, _registry = _registry, reg
+    try:
+        yield reg
+    finally:
+        with _lock:
+            _registry = previous
 
 
 def reset() -> None:
