@@ -42,7 +42,6 @@ __all__ = [
     "strip_wrapper_prefixes",
     "load_state_into",
     "check_architecture",
-    "check_model_options",
     "package_versions",
     "atomic_write_bytes",
 ]
@@ -358,71 +357,21 @@ def resolve_device(device: Any = None) -> torch.device:
     return dev
 
 
-# sane ranges of the architecture hyper-parameters a checkpoint may record: key -> (kind, low, high)
-_CONFIG_RULES: dict[str, tuple[str, float, float]] = {
-    "latent_dim": ("int", 1, 4096), "width": ("int", 1, 1024), "hidden": ("int", 1, 8192),
-    "num_classes": ("int?", 1, 10000), "cond_dim": ("int?", 1, 4096), "beta": ("float", 1e-12, 1e6),
-    "ema": ("float?", 0.0, 1.0), "ema_start": ("int", 0, 2**62), "extra_layers": ("int", 0, 16),
-    "binarize": ("bool", 0, 1),
-}
-SUPPORTED_IMAGE_SIZES = (28, 32, 64, 128)
-MAX_IMAGE_SIZE = 512
+#: generic bounds of a recorded image shape (what any architecture may record; its own rules are its options')
+MAX_IMAGE_SIDE = 8192
 
 
-def check_model_options(options: dict[str, Any], error: type[Exception] = InvalidInputError,
-                        where: str = "model option") -> None:
-    """Check architecture hyper-parameters (``latent_dim``, ``width``, ``extra_layers``, ``beta``, ``ema``...)
-    against their type and sane range: an integer option must be an integer (``int`` or ``numpy.int64``; not
-    a bool, not ``1.5``, not ``"2"``), a float a finite real number, ``binarize`` a bool. Keys without a rule (``image_shape``, a plugin's
-    own options) are left to the model.
-
-    Raises:
-        *error* (InvalidInputError by default): ``"{where} width=1.5 (expected an integer)"``.
-    """
-    import math
-    import numbers
-
-    import numpy as np
-
-    for key, value in options.items():
-        rule = _CONFIG_RULES.get(key)
-        if rule is None:
-            continue
-        kind, lo, hi = rule
-        if kind.endswith("?"):
-            if value is None:
-                continue
-            kind = kind[:-1]
-        if kind == "bool":
-            ok, why = isinstance(value, (bool, np.bool_)), "expected true or false"
-        elif kind == "int":
-            ok, why = isinstance(value, numbers.Integral) and not isinstance(value, bool), "expected an integer"
-        else:
-            ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-            why = "expected a finite number"
-        if ok and kind != "bool" and not lo <= (int(value) if kind == "int" else float(value)) <= hi:
-            ok, why = False, f"expected {lo:g}..{hi:g}"
-        if not ok:
-            raise error(f"{where} {key}={value!r} ({why})")
-
-
-def _supported_size(size: int) -> bool:
-    """``size == base * 2**k`` with base 4..7, k >= 1, size <= MAX_IMAGE_SIZE (what the conv architectures build)."""
-    n, s = 0, size
-    while s > 7 and s % 2 == 0:
-        s //= 2
-        n += 1
-    return 0 < size <= MAX_IMAGE_SIZE and n >= 1 and 4 <= s <= 7
-
-
-def validate_model_config(factory: Any, saved: Any, path: Any) -> None:
-    """Check a checkpoint's ``model_config`` before the model is built: only keys *factory* accepts, of the
-    right type and in a sane range (no huge allocations from a tampered or corrupt file).
+def validate_model_config(factory: Any, saved: Any, path: Any, declared: Any = ()) -> None:
+    """Check a checkpoint's ``model_config`` before the model is built: only keys *factory* accepts, an image
+    shape of sane size, and every value the architecture *declared* (its :class:`~genart_kit.options.Option` s:
+    type, range, its own rules) valid, so a tampered or corrupt file cannot ask for huge allocations.
 
     Raises:
         CheckpointError: naming the bad key and value.
     """
     import inspect
+
+    from .options import check_option_values
 
     def bad(key: str, value: Any, why: str) -> CheckpointError:
         return CheckpointError(f"checkpoint '{path}' has an invalid model_config: {key}={value!r} ({why}); "
@@ -441,14 +390,13 @@ def validate_model_config(factory: Any, saved: Any, path: Any) -> None:
             if (not isinstance(value, (list, tuple)) or len(value) != 3
                     or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)):
                 raise bad(key, value, "expected [C, H, W] integers")
-            c, h, w = value
-            if c not in (1, 3) or h != w or not _supported_size(h):
-                raise bad(key, value, f"expected C 1 or 3 and square H = W, a size such as {SUPPORTED_IMAGE_SIZES} "
-                                      f"(base*2**k with base 4..7, at most {MAX_IMAGE_SIZE})")
+            if not (1 <= value[0] <= 4 and 0 < value[1] <= MAX_IMAGE_SIDE and 0 < value[2] <= MAX_IMAGE_SIDE):
+                raise bad(key, value, f"expected 1..4 channels and sides of at most {MAX_IMAGE_SIDE}")
     try:
-        check_model_options({k: v for k, v in saved.items() if k != "image_shape"}, CheckpointError,
-                            f"checkpoint '{path}' has an invalid model_config:")
-    except CheckpointError as exc:
+        check_option_values({k: v for k, v in saved.items() if k != "architecture"}, tuple(declared),
+                            what=f"checkpoint '{path}'", where=f"checkpoint '{path}' has an invalid model_config:",
+                            allow_unknown=True)
+    except InvalidInputError as exc:
         raise CheckpointError(f"{exc}; the file is corrupt or was edited: re-save it with genart train.") from None
 
 
@@ -476,7 +424,7 @@ def _same_option(a: Any, b: Any) -> bool:
 
 def build_model(factory: Any, arch: str | tuple[str, ...], *, checkpoint: Any = None, device: Any = None,
                 defaults: dict[str, Any] | None = None, options: dict[str, Any] | None = None,
-                name: str | None = None) -> Any:
+                name: str | None = None, declared: Any = ()) -> Any:
     """Build a model from architecture options, or rebuild it from a checkpoint, and return it in eval mode.
 
     Args:
@@ -490,6 +438,7 @@ def build_model(factory: Any, arch: str | tuple[str, ...], *, checkpoint: Any = 
         defaults: architecture defaults, overridden by *options* and then by the checkpoint's config.
         options: user options (``latent_dim=...``, ``width=...``).
         name: registry name to give the model (``"vae-mnist"``).
+        declared: the architecture's declared options, which a checkpoint's config is validated against.
 
     Raises:
         CheckpointError: unreadable/unsafe checkpoint or another architecture.
@@ -505,7 +454,7 @@ def build_model(factory: Any, arch: str | tuple[str, ...], *, checkpoint: Any = 
         tensors, config = load_checkpoint(checkpoint)
         check_architecture(config, arch, checkpoint)
         saved = config.get("model_config") or {}
-        validate_model_config(factory, saved, checkpoint)
+        validate_model_config(factory, saved, checkpoint, declared)
         implied = {**constructor_defaults(factory), **(defaults or {})}  # the loader's defaults win
         log = logging.getLogger(__name__)
         for k, v in given.items():

@@ -21,13 +21,13 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from .errors import InvalidInputError, suggest
 
-__all__ = ["Option", "check_option_values", "options_from_meta"]
+__all__ = ["Option", "check_option_values", "options_from_meta", "strided_image_shape"]
 
-_TYPES = (int, float, bool, str)
+_TYPES = (int, float, bool, str, tuple)
 
 
 @dataclass(frozen=True)
@@ -36,12 +36,16 @@ class Option:
 
     Attributes:
         name: Python identifier (``"latent_dim"``); its command-line flag is ``--latent-dim``.
-        type: ``int``, ``float``, ``bool`` (a switch on the command line) or ``str``.
+        type: ``int``, ``float``, ``bool`` (a switch on the command line), ``str`` or ``tuple`` (a sequence
+            of integers such as an image shape ``(C, H, W)``; not offered on the command line).
         default: the value when the option is left out (``None``: the part's own default applies).
         help: one line for ``--help`` and ``genart list``.
         min, max: inclusive range for ``int`` / ``float`` options (``None``: unbounded).
         choices: the allowed values, when the option takes one of a few.
         train_only: only meaningful when training (``genart sample`` does not offer it).
+        cli: offered as a ``genart train`` flag (``False`` for options the toolkit fills in, e.g. the image
+            shape a dataset gives).
+        validate: optional ``validate(value) -> reason or None`` for rules a range cannot say.
 
     Raises:
         InvalidInputError: (at construction) a name that is not an identifier, or an unsupported type.
@@ -55,6 +59,8 @@ class Option:
     max: float | None = None
     choices: tuple[Any, ...] | None = None
     train_only: bool = False
+    cli: bool = True
+    validate: Callable[[Any], str | None] | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -71,7 +77,8 @@ class Option:
         return "--" + self.name.replace("_", "-")
 
     def check(self, value: Any, where: str = "option") -> Any:
-        """Return *value* checked against the option's type, range and choices (``None`` passes through).
+        """Return *value* checked against the option's type, range and choices (``None`` passes only for an
+        option whose default is ``None``).
 
         Integers accept ``int`` and numpy integers, not bools nor ``1.5`` nor ``"2"``; floats any finite real
         number; bools ``True``/``False`` (numpy bools too); strings ``str``.
@@ -79,11 +86,13 @@ class Option:
         Raises:
             InvalidInputError: ``"{where} width=1.5 (expected an integer)"``.
         """
-        if value is None:
-            return None
         name = f"{where} {self.name}={value!r}"
+        if value is None:
+            if self.default is None:
+                return None
+            raise InvalidInputError(f"{name} (expected a value: this option has no 'none'; its default is {self.default!r})")
         if self.type is bool:
-            if type(value).__name__ == "bool_" or isinstance(value, bool):
+            if isinstance(value, bool) or (type(value).__module__ == "numpy" and type(value).__name__ in ("bool", "bool_")):
                 return bool(value)
             raise InvalidInputError(f"{name} (expected true or false)")
         if self.type is int:
@@ -94,8 +103,19 @@ class Option:
             if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(float(value)):
                 raise InvalidInputError(f"{name} (expected a finite number)")
             value = float(value)
+        elif self.type is tuple:
+            if hasattr(value, "tolist"):
+                value = value.tolist()
+            if not isinstance(value, (list, tuple)) or not all(
+                    isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value):
+                raise InvalidInputError(f"{name} (expected a sequence of integers)")
+            value = tuple(int(v) for v in value)
         elif not isinstance(value, str):
             raise InvalidInputError(f"{name} (expected a string)")
+        if self.validate is not None:
+            reason = self.validate(value)
+            if reason:
+                raise InvalidInputError(f"{name} ({reason})")
         if self.choices is not None and value not in self.choices:
             raise InvalidInputError(f"{name} (expected one of {', '.join(map(repr, self.choices))})")
         if self.type in (int, float):
@@ -107,9 +127,10 @@ class Option:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready description (``genart list models --json``)."""
-        return {"name": self.name, "type": self.type.__name__, "default": self.default, "help": self.help,
+        default = list(self.default) if isinstance(self.default, tuple) else self.default
+        return {"name": self.name, "type": self.type.__name__, "default": default, "help": self.help,
                 "min": self.min, "max": self.max, "choices": list(self.choices) if self.choices else None,
-                "train_only": self.train_only}
+                "train_only": self.train_only, "cli": self.cli}
 
 
 def _fmt(x: float | None) -> str:
@@ -126,7 +147,7 @@ def check_option_values(options: Mapping[str, Any], declared: Sequence[Option] |
     """Check *options* against *declared*: unknown names get "did you mean", known ones :meth:`Option.check`.
 
     Args:
-        options: name -> value (``None`` values are dropped: "not given").
+        options: name -> value.
         declared: the part's declared options.
         what: the part, for messages (``"model 'cppn'"``).
         where: prefix of value errors (``"model option"``, ``"checkpoint 'x' has an invalid model_config:"``).
@@ -141,8 +162,6 @@ def check_option_values(options: Mapping[str, Any], declared: Sequence[Option] |
     table = {o.name: o for o in declared}
     out: dict[str, Any] = {}
     for key, value in options.items():
-        if value is None:
-            continue
         opt = table.get(key)
         if opt is None:
             if allow_unknown:
@@ -152,3 +171,24 @@ def check_option_values(options: Mapping[str, Any], declared: Sequence[Option] |
             raise InvalidInputError(f"{what} has no option '{key}'.{suggest(key, table)} Valid options: {valid}.")
         out[key] = opt.check(value, where)
     return out
+
+
+def strided_image_shape(channels: Sequence[int] = (1, 3), max_size: int = 512) -> Callable[[Any], str | None]:
+    """A ``validate`` for an ``image_shape`` option of a network that halves (or doubles) the side at every
+    stride-2 layer: square ``(C, S, S)`` with C in *channels* and ``S = base * 2**k`` (base 4..7, k >= 1,
+    S <= *max_size*): 28, 32, 64, 128, ... (what DCGAN-style encoders and decoders can build)."""
+
+    def check(shape: Any) -> str | None:
+        if len(shape) != 3:
+            return "expected [C, H, W]"
+        c, h, w = shape
+        n, s = 0, h
+        while s > 7 and s % 2 == 0:
+            s //= 2
+            n += 1
+        if c not in channels or h != w or not (0 < h <= max_size and n >= 1 and 4 <= s <= 7):
+            return (f"expected C in {tuple(channels)} and a square side such as 28, 32, 64, 128 "
+                    f"(base*2**k with base 4..7, at most {max_size})")
+        return None
+
+    return check

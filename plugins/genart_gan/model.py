@@ -20,9 +20,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from genart_kit.checkpoint import build_model, check_model_options
+from genart_kit.checkpoint import build_model
+from genart_kit.options import check_option_values
 from genart_kit.errors import InvalidInputError
 from genart_kit.generative import GenerativeModel
+
+from .options import CGAN_OPTIONS
 
 __all__ = ["GAN", "DCGANGenerator", "DCGANDiscriminator", "GANTrainingStep", "load_gan", "load_cgan",
            "load_pretrained_gan_mnist", "load_pretrained_cgan_mnist", "upsampling_plan", "dcgan_init"]
@@ -168,8 +171,9 @@ class GAN(GenerativeModel):
                  num_classes: int | None = None, cond_dim: int | None = None, ema: float | None = None,
                  ema_start: int = 0, extra_layers: int = 0) -> None:
         super().__init__()
-        check_model_options({"latent_dim": latent_dim, "width": width, "num_classes": num_classes, "cond_dim": cond_dim,
-                             "ema": ema, "ema_start": ema_start, "extra_layers": extra_layers})
+        check_option_values({"latent_dim": latent_dim, "width": width, "num_classes": num_classes, "cond_dim": cond_dim,
+                             "ema": ema, "ema_start": ema_start, "extra_layers": extra_layers},
+                            CGAN_OPTIONS, what="model 'gan'", where="model option")
         image_shape = tuple(int(v) for v in image_shape)
         if len(image_shape) != 3 or image_shape[1] != image_shape[2] or image_shape[0] not in (1, 3):
             raise InvalidInputError(f"image_shape must be (C, S, S) with C 1 or 3, got {image_shape}.")
@@ -364,14 +368,14 @@ def load_gan(checkpoint: Any = None, device: Any = None, **options: Any) -> GAN:
     if options.pop("num_classes", None) is not None:
         raise InvalidInputError("'gan' is unconditional: num_classes (--num-classes) is an option of 'cgan'; "
                                 "train cgan for a class-conditional model, or drop the option.")
-    return build_model(GAN, "gan", checkpoint=checkpoint, device=device, defaults=_DEFAULTS, options=options)
+    return build_model(GAN, "gan", checkpoint=checkpoint, device=device, defaults=_DEFAULTS, declared=CGAN_OPTIONS, options=options)
 
 
 def load_cgan(checkpoint: Any = None, device: Any = None, **options: Any) -> GAN:
     """Registry loader for the ``cgan`` architecture (class-conditional, ``num_classes`` default 10, or
     ``cond_dim`` for conditioning vectors)."""
     defaults = dict(_DEFAULTS, num_classes=None if options.get("cond_dim") else 10)
-    return build_model(GAN, "cgan", checkpoint=checkpoint, device=device, defaults=defaults, options=options)
+    return build_model(GAN, "cgan", checkpoint=checkpoint, device=device, defaults=defaults, declared=CGAN_OPTIONS, options=options)
 
 
 def _weights(name: str) -> str:
@@ -383,10 +387,10 @@ def _weights(name: str) -> str:
 def load_pretrained_gan_mnist(checkpoint: Any = None, device: Any = None, **options: Any) -> GAN:
     """``gan-mnist``: the shipped DCGAN trained on MNIST by ``genart train`` (see its config's ``command``)."""
     return build_model(GAN, "gan", checkpoint=checkpoint or _weights("gan-mnist"), device=device,
-                       defaults=_DEFAULTS, options=options, name="gan-mnist")
+                       defaults=_DEFAULTS, declared=CGAN_OPTIONS, options=options, name="gan-mnist")
 
 
 def load_pretrained_cgan_mnist(checkpoint: Any = None, device: Any = None, **options: Any) -> GAN:
     """``cgan-mnist``: the shipped class-conditional DCGAN trained on MNIST (labels 0-9)."""
     return build_model(GAN, "cgan", checkpoint=checkpoint or _weights("cgan-mnist"), device=device,
-                       defaults=dict(_DEFAULTS, num_classes=10), options=options, name="cgan-mnist")
+                       defaults=dict(_DEFAULTS, num_classes=10), declared=CGAN_OPTIONS, options=options, name="cgan-mnist")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from genart_kit import hookimpl
 
+from .options import CGAN_OPTIONS, GAN_OPTIONS
+
 
 @hookimpl
 def register_models(register):
@@ -17,7 +19,7 @@ def register_models(register):
     register("gan", "genart_gan.model:load_gan",
              description="DCGAN architecture (Radford et al. 2015) for genart train; 28/32/64/128 px, grayscale or RGB",
              latent_dim=64, image_shape=(1, 28, 28), conditional=False, num_classes=None, ready=False,
-             trainable=True)
+             trainable=True, options=GAN_OPTIONS)
     register("cgan", "genart_gan.model:load_cgan",
              description="class-conditional DCGAN (Mirza & Osindero 2014) for genart train", latent_dim=64,
-             image_shape=(1, 28, 28), conditional=True, num_classes=10, ready=False, trainable=True)
+             image_shape=(1, 28, 28), conditional=True, num_classes=10, ready=False, trainable=True, options=CGAN_OPTIONS)

@@ -23,9 +23,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from genart_kit.checkpoint import build_model, check_model_options
+from genart_kit.checkpoint import build_model
+from genart_kit.options import check_option_values
 from genart_kit.errors import InvalidInputError
 from genart_kit.generative import GenerativeModel
+
+from .options import CVAE_OPTIONS
 
 __all__ = ["VAE", "VAETrainingStep", "load_vae", "load_cvae", "load_pretrained_vae_mnist",
            "load_pretrained_cvae_mnist", "negative_elbo"]
@@ -64,8 +67,9 @@ class VAE(GenerativeModel):
                  num_classes: int | None = None, cond_dim: int | None = None, beta: float = 1.0,
                  binarize: bool = False) -> None:
         super().__init__()
-        check_model_options({"latent_dim": latent_dim, "width": width, "hidden": hidden, "num_classes": num_classes,
-                             "cond_dim": cond_dim, "beta": beta, "binarize": binarize})
+        check_option_values({"latent_dim": latent_dim, "width": width, "hidden": hidden, "num_classes": num_classes,
+                             "cond_dim": cond_dim, "beta": beta, "binarize": binarize},
+                            CVAE_OPTIONS, what="model 'vae'", where="model option")
         image_shape = tuple(int(v) for v in image_shape)
         if len(image_shape) != 3 or image_shape[1] != image_shape[2] or image_shape[0] not in (1, 3):
             raise InvalidInputError(f"image_shape must be (C, S, S) with C 1 or 3, got {image_shape}.")
@@ -218,13 +222,13 @@ def load_vae(checkpoint: Any = None, device: Any = None, **options: Any) -> VAE:
     if options.pop("num_classes", None) is not None:
         raise InvalidInputError("'vae' is unconditional: num_classes (--num-classes) is an option of 'cvae'; "
                                 "train cvae for a class-conditional model, or drop the option.")
-    return build_model(VAE, "vae", checkpoint=checkpoint, device=device, defaults=_DEFAULTS, options=options)
+    return build_model(VAE, "vae", checkpoint=checkpoint, device=device, defaults=_DEFAULTS, declared=CVAE_OPTIONS, options=options)
 
 
 def load_cvae(checkpoint: Any = None, device: Any = None, **options: Any) -> VAE:
     """Registry loader for the ``cvae`` architecture (``num_classes`` default 10, or ``cond_dim``)."""
     defaults = dict(_DEFAULTS, num_classes=None if options.get("cond_dim") else 10)
-    return build_model(VAE, "cvae", checkpoint=checkpoint, device=device, defaults=defaults, options=options)
+    return build_model(VAE, "cvae", checkpoint=checkpoint, device=device, defaults=defaults, declared=CVAE_OPTIONS, options=options)
 
 
 def _weights(name: str) -> str:
@@ -236,10 +240,10 @@ def _weights(name: str) -> str:
 def load_pretrained_vae_mnist(checkpoint: Any = None, device: Any = None, **options: Any) -> VAE:
     """``vae-mnist``: the shipped conv VAE trained on MNIST by ``genart train`` (see its config's ``command``)."""
     return build_model(VAE, "vae", checkpoint=checkpoint or _weights("vae-mnist"), device=device,
-                       defaults=_DEFAULTS, options=options, name="vae-mnist")
+                       defaults=_DEFAULTS, declared=CVAE_OPTIONS, options=options, name="vae-mnist")
 
 
 def load_pretrained_cvae_mnist(checkpoint: Any = None, device: Any = None, **options: Any) -> VAE:
     """``cvae-mnist``: the shipped conditional VAE trained on MNIST (labels 0-9)."""
     return build_model(VAE, "cvae", checkpoint=checkpoint or _weights("cvae-mnist"), device=device,
-                       defaults=dict(_DEFAULTS, num_classes=10), options=options, name="cvae-mnist")
+                       defaults=dict(_DEFAULTS, num_classes=10), declared=CVAE_OPTIONS, options=options, name="cvae-mnist")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from genart_kit import hookimpl
 
+from .options import CVAE_OPTIONS, VAE_OPTIONS
+
 
 @hookimpl
 def register_models(register):
@@ -16,7 +18,7 @@ def register_models(register):
              image_shape=(1, 28, 28), conditional=True, num_classes=10, ready=True, trainable=False)
     register("vae", "genart_vae.model:load_vae",
              description="convolutional VAE architecture (Kingma & Welling 2013) for genart train", latent_dim=16,
-             image_shape=(1, 28, 28), conditional=False, num_classes=None, ready=False, trainable=True)
+             image_shape=(1, 28, 28), conditional=False, num_classes=None, ready=False, trainable=True, options=VAE_OPTIONS)
     register("cvae", "genart_vae.model:load_cvae",
              description="conditional VAE (Sohn et al. 2015) for genart train", latent_dim=16,
-             image_shape=(1, 28, 28), conditional=True, num_classes=10, ready=False, trainable=True)
+             image_shape=(1, 28, 28), conditional=True, num_classes=10, ready=False, trainable=True, options=CVAE_OPTIONS)
