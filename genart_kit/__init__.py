@@ -36,7 +36,7 @@ __all__ = [
     "errors",
 ]
 
-_SUBMODULES = {"registry", "latent", "render", "export", "pipeline", "sketch", "errors", "hookspecs", "plugins", "training", "checkpoint"}
+_SUBMODULES = {"registry", "audio", "latent", "render", "export", "pipeline", "sketch", "errors", "hookspecs", "plugins", "training", "checkpoint"}
 
 if TYPE_CHECKING:  # pragma: no cover
     from .generative import GenerativeModel
