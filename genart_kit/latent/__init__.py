@@ -54,6 +54,10 @@ _NAMES = {
     "morph": "images",
     "mnist_digits": "images",
     "load_images": "images",
+    "pulse": "audio",
+    "motion": "audio",
+    "beat_keyframes": "audio",
+    "section_path": "audio",
 }
 
 __all__ = sorted([*_NAMES, "get"])

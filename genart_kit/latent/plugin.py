@@ -25,6 +25,10 @@ OPS = [
     ("morph", f"{_M}.images:morph", "morph between real images through a VAE's latent space"),
     ("from_tensor", f"{_M}.core:from_tensor", "wrap a [T, D] tensor as latents to pipe into a model"),
     ("concat", f"{_M}.core:concat", "play latent paths one after another"),
+    ("pulse", f"{_M}.audio:pulse", "audio: an envelope (or [T, B] bands) pushes latent dims, relaxing back"),
+    ("motion", f"{_M}.audio:motion", "audio: speed along a seamless loop follows an envelope"),
+    ("beat_keyframes", f"{_M}.audio:beat_keyframes", "audio: a new target latent on every (N-th) beat"),
+    ("section_path", f"{_M}.audio:section_path", "audio: same song section, same latent region"),
 ]
 
 
