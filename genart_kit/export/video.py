@@ -61,7 +61,8 @@ class VideoExporter:
         self.suffixes = (".mp4", ".m4v", ".mov") if name == "mp4" else (".webm",)
 
     def write(self, path: str | Path, batches: Iterable[np.ndarray], *, fps: float, total_frames: int | None = None,
-              recipe: dict[str, Any] | None = None, crf: int | None = None, preset: str = "medium") -> Path:
+              recipe: dict[str, Any] | None = None, crf: int | None = None, preset: str = "medium",
+              audio: Any = None) -> Path:
         """Encode *batches* to *path* with ffmpeg and return *path*.
 
         Args:
@@ -73,6 +74,8 @@ class VideoExporter:
             recipe: JSON-serialisable dict stored in the container's ``comment`` tag.
             crf: constant rate factor, lower = better (H.264 0..51, default 18; VP9 0..63, default 30).
             preset: x264 speed/size preset (``ultrafast`` .. ``veryslow``); ignored for WebM.
+            audio: optional soundtrack muxed from time 0 (AAC in MP4, Opus in WebM): an audio file path, or a
+                :class:`genart_kit.audio.Audio` (its file, or its samples written to a temporary WAV).
 
         Raises:
             MissingDependencyError: ``imageio-ffmpeg`` is not installed (``pip install 'genart-kit[video]'``).
@@ -100,7 +103,22 @@ class VideoExporter:
         pad_h, pad_w = h % 2, w % 2
         cmd = [exe, "-y", "-hide_banner", "-nostdin", "-v", "error", "-f", "rawvideo", "-vcodec", "rawvideo",
                "-s", f"{w + pad_w}x{h + pad_h}", "-pix_fmt", "rgba" if alpha else "rgb24",
-               "-r", f"{rate.numerator}/{rate.denominator}", "-i", "-", "-an", "-vcodec", codec,
+               "-r", f"{rate.numerator}/{rate.denominator}", "-i", "-"]
+        with tempfile.TemporaryDirectory() as scratch:
+            sound = _audio_input(audio, Path(scratch))
+            return self._encode(cmd, sound, codec, alpha, fmt, crf, preset, text, target, stream, c, pad_h, pad_w,
+                                total_frames)
+
+    def _encode(self, cmd: list[str], sound: str | None, codec: str, alpha: bool, fmt: str, crf: int, preset: str,
+                text: str, target: Path, stream: FrameStream, c: int, pad_h: int, pad_w: int,
+                total_frames: int | None) -> Path:
+        """Run ffmpeg on the prepared input command (see :meth:`write`)."""
+        if sound is None:
+            cmd += ["-an"]
+        else:
+            cmd += ["-i", sound, "-map", "0:v:0", "-map", "1:a:0", "-flags:a", "+bitexact",
+                    "-c:a", "aac" if self.name == "mp4" else "libopus", "-b:a", "160k"]
+        cmd += ["-vcodec", codec,
                "-pix_fmt", "yuva420p" if alpha else "yuv420p",
                "-f", fmt, "-fflags", "+bitexact", "-flags:v", "+bitexact", "-map_metadata", "-1", "-crf", str(crf)]
         if self.name == "mp4":
@@ -143,6 +161,34 @@ class VideoExporter:
         if total_frames is not None and total_frames != stream.count:
             log.warning("total_frames=%s but the clip had %d frames", total_frames, stream.count)
         return target
+
+
+def _audio_input(audio: Any, scratch: Path) -> str | None:
+    """A file path ffmpeg can read for *audio* (None, a path, or an object with ``path`` / ``samples`` + ``sr``).
+
+    Raises:
+        ExportError: the file does not exist or the object is not audio.
+    """
+    if audio is None:
+        return None
+    if isinstance(audio, (str, Path)):
+        if not Path(audio).is_file():
+            raise ExportError(f"audio file '{audio}' for muxing does not exist; pass an existing WAV/FLAC/OGG/MP3 file.")
+        return str(audio)
+    if getattr(audio, "path", None) is not None:
+        return _audio_input(audio.path, scratch)
+    samples, sr = getattr(audio, "samples", None), getattr(audio, "sr", None)
+    if samples is None or not sr:
+        raise ExportError(f"audio= takes a file path or a ga.audio.Audio, got {type(audio).__name__}.")
+    import wave
+
+    out = scratch / "sound.wav"
+    with wave.open(str(out), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(int(sr))
+        w.writeframes((np.clip(np.asarray(samples, np.float32), -1, 1) * 32767).astype("<i2").tobytes())
+    return str(out)
 
 
 def read_video_comment(path: str | Path) -> str | None:
