@@ -18,7 +18,7 @@ _NAMES = {
     "AudioFeatures": "analysis", "features": "analysis", "frame_count": "analysis",
     "attack_release": "envelopes", "smooth": "envelopes", "normalize": "envelopes",
     "compress": "envelopes", "threshold": "envelopes",
-    "demo_track": "demo", "write_demo_track": "demo",
+    "demo_track": "demo", "write_demo_track": "demo", "track_path": "demo",
 }
 __all__ = sorted(_NAMES)
 __getattr__, __dir__ = lazy_attributes(__name__, _NAMES, globals())

@@ -98,3 +98,24 @@ def write_demo_track(path: str | os.PathLike[str], **kwargs: Any) -> Path:
         w.writeframes((np.clip(audio.samples, -1, 1) * 32767).astype("<i2").tobytes())
     os.replace(tmp, p)
     return p
+
+
+def track_path(value: str | os.PathLike[str]) -> Path:
+    """The audio file a sketch's ``audio`` parameter names: ``"demo"`` is the demo track, written at first
+    use to ``$GENART_CACHE`` (default ``~/.cache/genart-kit``) as ``audio/demo-120bpm.wav``; anything else is
+    a path.
+
+    Raises:
+        InvalidInputError: the named file does not exist.
+    """
+    if str(value) == "demo":
+        folder = Path(os.environ.get("GENART_CACHE", Path.home() / ".cache" / "genart-kit")) / "audio"
+        target = folder / "demo-120bpm.wav"
+        if not target.is_file():
+            folder.mkdir(parents=True, exist_ok=True)
+            write_demo_track(target)
+        return target
+    p = Path(value)
+    if not p.is_file():
+        raise InvalidInputError(f"audio file {str(p)!r} does not exist; pass --audio FILE (WAV/FLAC/OGG) or 'demo'")
+    return p

@@ -51,6 +51,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seeds", metavar="A..B", help="seed sweep: 'A..B' (inclusive) or 'A,B,C'; one contact sheet, or a folder with -o DIR/")
     p.add_argument("--thumb", type=int, metavar="PX", help="--seeds contact sheet: each cell's longer side in pixels "
                    "(default: the full --size; e.g. --thumb 96 keeps a 16-seed sheet small)")
+    p.add_argument("--audio", metavar="FILE", help="audio file for a sketch with an 'audio' parameter (same as "
+                   "--param audio=FILE); MP4/WebM outputs carry it as their sound track")
     p.add_argument("--watch", action="store_true", help="re-render on every save of the sketch or its local modules")
     p.add_argument("-x", "--export-option", action="append", default=[], metavar="NAME=VALUE",
                    help="exporter option (repeatable), e.g. -x colors=64 -x dither=bayer for GIF (`genart list exporters`)")
@@ -205,12 +207,25 @@ def _export_options(args: argparse.Namespace) -> dict[str, Any]:
     return opts
 
 
+def _audio_option(out: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """``{"audio": file}`` for a video output of a sketch with an audio parameter; a note for silent formats."""
+    src = getattr(args, "audio_file", None)
+    if src is None:
+        return {}
+    if out.suffix.lower() in (".mp4", ".m4v", ".mov", ".webm"):
+        return {"audio": src}
+    print(f"note: {out.suffix or out.name} files carry no sound; {out.name} is written silent "
+          "(use -o NAME.mp4 or .webm for the sound track)", file=sys.stderr)
+    return {}
+
+
 def _save(clip: Any, out: Path, fps: float, args: argparse.Namespace, label: str) -> Path:
     from ..errors import ExportError
 
     bar = ProgressBar(label, enabled=not args.quiet)
     try:
-        return clip.save(out, fps=fps, batch_size=args.batch_size, progress=bar, **_export_options(args))
+        return clip.save(out, fps=fps, batch_size=args.batch_size, progress=bar, **_export_options(args),
+                         **_audio_option(out, args))
     except ExportError as exc:
         msg = str(exc)
         if "allow_fast_fps=True" in msg:  # the Python spelling; say how to do it from the command line
@@ -317,7 +332,13 @@ def handle(args: argparse.Namespace) -> int:
     if args.help:
         print(sketch.help_text())
         return 0
-    sketch.resolve(args.param)  # fail fast on bad parameters, before any model loads
+    if getattr(args, "audio", None):
+        args.param.append(f"audio={args.audio}")
+    values = sketch.resolve(args.param)  # fail fast on bad parameters, before any model loads
+    if "audio" in values:
+        from ..audio.demo import track_path
+
+        args.audio_file = track_path(values["audio"])
     if args.seeds:
         return _sweep(sketch, args)
     out = Path(args.output) if args.output else Path(f"{sketch.name}.gif")
