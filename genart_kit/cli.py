@@ -86,7 +86,10 @@ def _report_plugin_problems(strict: bool) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``genart`` console script; returns the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and not getattr(args, "takes_extra_args", False):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.extra = extra  # a command that builds flags at run time (genart train MODEL ...) parses them itself
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.WARNING,
         format="genart: %(levelname)s: %(message)s" if not args.debug else "%(name)s: %(levelname)s: %(message)s",

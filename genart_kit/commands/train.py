@@ -1,6 +1,9 @@
-"""``genart train MODEL --data DATASET``: train a GAN/VAE (or a plugin's trainable model).
+"""``genart train MODEL --data DATASET``: train any registered model with ``trainable=True``.
 
-No torch import at module level: everything heavy is imported inside :func:`handle`.
+The generic training flags (data, epochs, batch size, lr, seed, device, run folder, ...) are defined here;
+the architecture's own flags are built from the options the model declares with its registration
+(``meta["options"]``, :class:`genart_kit.options.Option`), after MODEL is known: ``genart train MODEL --help``
+lists them. No torch import at module level: everything heavy is imported inside :func:`handle`.
 """
 
 from __future__ import annotations
@@ -15,11 +18,10 @@ ORDER = 50
 _OPTIONS = [
     ("--data", "data"), ("--data-dir", "data_dir"), ("--image-size", "image_size"), ("--channels", "channels"),
     ("--limit", "limit"), ("--epochs", "epochs"), ("--steps", "steps"), ("--batch-size", "batch_size"),
-    ("--lr", "lr"), ("--seed", "seed"), ("--latent-dim", "latent_dim"), ("--width", "width"), ("--extra-layers", "extra_layers"), ("--hidden", "hidden"),
-    ("--beta", "beta"), ("--ema", "ema"), ("--ema-start", "ema_start"), ("--num-classes", "num_classes"), ("--device", "device"), ("--out", "out"),
+    ("--lr", "lr"), ("--seed", "seed"), ("--device", "device"), ("--out", "out"),
     ("--sample-every", "sample_every"), ("--checkpoint-every", "checkpoint_every"),
 ]
-_FLAGS = [("--binarize", "binarize"), ("--no-download", "no_download"), ("--resume", "resume"), ("--quiet", "quiet"),
+_FLAGS = [("--no-download", "no_download"), ("--resume", "resume"), ("--quiet", "quiet"),
           ("--overwrite", "overwrite")]
 
 
@@ -27,15 +29,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register the ``train`` sub-command."""
     p = sub.add_parser(
         "train",
-        help="train a GAN/VAE on MNIST or a folder of images",
+        add_help=False,
+        help="train a model (gan, vae, ... or a plugin's) on MNIST or a folder of images",
         description=(
-            "Train a model architecture (gan, cgan, vae, cvae, or a plugin's) the way the classic papers describe, "
-            "with a progress bar, per-epoch sample grids, a loss curve, atomic checkpoints, Ctrl-C = save and stop, "
-            "--resume, and DistributedDataParallel under torchrun --nproc_per_node=N."
+            "Train a trainable model architecture the way its plugin describes, with a progress bar, per-epoch "
+            "sample grids, a loss curve, atomic checkpoints, Ctrl-C = save and stop, --resume, and "
+            "DistributedDataParallel under torchrun --nproc_per_node=N. The architecture's own options "
+            "(latent size, widths, ...) come from the model: `genart train MODEL --help` lists them."
         ),
         epilog="Example: genart train vae --data mnist --data-dir ../shared/datasets/mnist --epochs 10 --out runs/vae",
     )
-    p.add_argument("model", metavar="MODEL", help="trainable architecture: gan, cgan, vae, cvae (see `genart list models`)")
+    p.add_argument("-h", "--help", action="store_true", help="show this help (with MODEL: also the model's own options)")
+    p.add_argument("model", metavar="MODEL", nargs="?", help="a trainable model (see `genart list models`: status 'trainable')")
     p.add_argument("--data", default="mnist", metavar="DATASET", help="dataset name (mnist) or a folder of images (default mnist)")
     p.add_argument("--data-dir", default=None, metavar="DIR", help="folder with the MNIST IDX files (env GENART_DATA_DIR)")
     p.add_argument("--no-download", action="store_true", help="never download MNIST; fail if no local files")
@@ -45,21 +50,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--epochs", type=int, default=1, metavar="E", help="passes over the data (default 1)")
     p.add_argument("--steps", type=int, default=None, metavar="N", help="stop after N iterations in total (quick runs)")
     p.add_argument("--batch-size", type=int, default=64, metavar="B", help="images per iteration per process (default 64)")
-    p.add_argument("--lr", type=float, default=None, help="learning rate (default: 2e-4 GAN, 1e-3 VAE)")
+    p.add_argument("--lr", type=float, default=None, help="learning rate (default: the model's own)")
     p.add_argument("--seed", type=int, default=0, help="master seed: same seed, same result (default 0)")
-    p.add_argument("--latent-dim", type=int, default=None, metavar="D", help="latent dimension (default: GAN 64, VAE 16)")
-    p.add_argument("--width", type=int, default=None, help="conv channel width (default 32)")
-    p.add_argument("--extra-layers", type=int, default=None, metavar="E",
-                   help="GAN: E extra 3x3 conv blocks per resolution in G and D (default 0)")
-    p.add_argument("--hidden", type=int, default=None, help="VAE fully-connected hidden width (default 128)")
-    p.add_argument("--beta", type=float, default=None, help="VAE KL weight (default 1.0)")
-    p.add_argument("--ema", type=float, default=None, metavar="DECAY",
-                   help="GAN: keep an exponential moving average of the generator (e.g. 0.999) and sample from it")
-    p.add_argument("--ema-start", type=int, default=None, metavar="STEP",
-                   help="GAN with --ema: begin averaging after this iteration (default 0); resuming a run without "
-                        "averaging with --ema --ema-start STEP (its current step) adds it")
-    p.add_argument("--binarize", action="store_true", help="VAE: dynamically binarize training images (Bernoulli likelihood)")
-    p.add_argument("--num-classes", type=int, default=None, help="conditional models: number of labels (default 10)")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:N (default: CUDA if available)")
     p.add_argument("--out", default=None, metavar="DIR", help="run folder (default runs/MODEL)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.safetensors")
@@ -67,7 +59,56 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sample-every", type=int, default=1, metavar="E", help="sample grid every E epochs (0 = only at the end)")
     p.add_argument("--checkpoint-every", type=int, default=0, metavar="N", help="also checkpoint every N iterations")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(handler=handle)
+    p.set_defaults(handler=handle, takes_extra_args=True, model_options={}, _parser=p)
+
+
+def _model_parser(name: str, declared: Any) -> argparse.ArgumentParser:
+    """The flags of model *name*'s declared options (``bool`` options are switches)."""
+    mp = argparse.ArgumentParser(prog=f"genart train {name}", add_help=False, allow_abbrev=False)
+    group = mp.add_argument_group(f"options of model '{name}'")
+    for opt in declared:
+        default = "" if opt.default is None else f" (default {opt.default})"
+        if opt.type is bool:
+            group.add_argument(opt.flag, dest=opt.name, action="store_true", default=None, help=opt.help + default)
+        else:
+            group.add_argument(opt.flag, dest=opt.name, type=opt.type, default=None, metavar=opt.name.upper(),
+                               help=opt.help + default)
+    return mp
+
+
+def parse_model_options(name: str, declared: Any, extra: list[str]) -> dict[str, Any]:
+    """Parse the arguments ``genart train`` did not know (*extra*) as model *name*'s declared options and
+    check their values.
+
+    Raises:
+        InvalidInputError: an option the model does not declare ("did you mean", the valid flags), a value
+            of the wrong type or out of range.
+    """
+    from ..errors import InvalidInputError, suggest
+    from ..options import check_option_values
+
+    flags = {o.flag: o for o in declared}
+    for token in extra:
+        flag = token.split("=", 1)[0]
+        if flag.startswith("--") and flag not in flags:
+            valid = " ".join(sorted(flags)) or "(none)"
+            hint = suggest(flag, flags)
+            raise InvalidInputError(f"model '{name}' has no option '{flag[2:].replace('-', '_')}' ({flag}).{hint} "
+                                    f"Its options: {valid} (see `genart train {name} --help`).")
+    mp = _model_parser(name, declared)
+
+    def fail(message: str) -> None:
+        raise InvalidInputError(f"genart train {name}: {message}.")
+
+    mp.error = fail  # type: ignore[method-assign]
+    values = {k: v for k, v in vars(mp.parse_args(extra)).items() if v is not None}
+    table = {o.name: o for o in declared}
+    for key, value in values.items():
+        try:
+            check_option_values({key: value}, declared, what=f"model '{name}'", where=f"genart train {name}:")
+        except InvalidInputError as exc:
+            raise InvalidInputError(f"{exc} (the value of {table[key].flag})") from None
+    return check_option_values(values, declared, what=f"model '{name}'", where=f"genart train {name}:")
 
 
 def command_line(args: argparse.Namespace) -> str:
@@ -77,7 +118,7 @@ def command_line(args: argparse.Namespace) -> str:
     the recorded command is the one that reproduces the weights from scratch (the actual invocations are kept
     in the checkpoint config under ``invocations``)."""
     defaults = {"data": "mnist", "epochs": 1, "batch_size": 64, "seed": 0, "sample_every": 1, "checkpoint_every": 0}
-    parts = ["genart", "train", args.model]
+    parts = ["genart", "train", str(args.model)]
     for flag, dest in _OPTIONS:
         value = getattr(args, dest, None)
         if value is None or defaults.get(dest, None) == value:
@@ -88,12 +129,17 @@ def command_line(args: argparse.Namespace) -> str:
             continue
         if getattr(args, dest, False):
             parts.append(flag)
+    for key, value in (getattr(args, "model_options", None) or {}).items():  # the model's own, as declared
+        flag = "--" + key.replace("_", "-")
+        if value is True:
+            parts.append(flag)
+        elif value is not False and value is not None:
+            parts += [flag, str(value)]
     return shlex.join(parts)
 
 
 def _validate(args: argparse.Namespace) -> None:
     """Reject bad option values and unsafe --out folders before anything is loaded (clear one-line errors)."""
-    import math
     from pathlib import Path
 
     from ..checkpoint import resolve_device
@@ -103,23 +149,13 @@ def _validate(args: argparse.Namespace) -> None:
         if not ok:
             raise InvalidInputError(msg)
 
-    if args.beta is not None:
-        need(math.isfinite(args.beta) and args.beta > 0, f"--beta must be a positive finite number (1.0 = the ELBO), got {args.beta}.")
-    if args.ema is not None:
-        need(0.0 < args.ema < 1.0, f"--ema must be in (0, 1) (e.g. 0.999), got {args.ema}.")
-    if args.ema_start is not None:
-        need(args.ema is not None, "--ema-start needs --ema DECAY (e.g. --ema 0.999 --ema-start 4680).")
-        need(0 <= args.ema_start <= 2**62, f"--ema-start must be an iteration number in 0..2**62, got {args.ema_start}.")
     # --lr, --seed, --limit, --sample-every, --checkpoint-every, --epochs, --steps: checked by training.loop.train
     need(args.out is None or bool(args.out.strip()), "--out must name a folder for the run (e.g. --out runs/my-gan), got ''.")
     if args.data == "mnist":
         for flag, value in (("--image-size", args.image_size), ("--channels", args.channels)):
             need(value is None, f"{flag} applies to image folders (--data path/to/folder); MNIST is 1x28x28: drop {flag}.")
-    for flag, value, low in (("--image-size", args.image_size, 1), ("--num-classes", args.num_classes, 1),
-                             ("--latent-dim", args.latent_dim, 1), ("--width", args.width, 1), ("--hidden", args.hidden, 1),
-                             ("--extra-layers", args.extra_layers, 0)):
-        if value is not None:
-            need(value >= low, f"{flag} must be >= {low}, got {value}.")
+    if args.image_size is not None:
+        need(args.image_size >= 1, f"--image-size must be >= 1, got {args.image_size}.")
     if args.device is not None:
         resolve_device(args.device)
     from ..registry import get_registry
@@ -132,11 +168,46 @@ def _validate(args: argparse.Namespace) -> None:
     # an --out that already holds a run (without --resume / --overwrite) is refused by training.loop.train
 
 
+def _prepare(args: argparse.Namespace) -> bool:
+    """Resolve MODEL's declared options from the arguments the generic parser left (``args.extra``) into
+    ``args.model_options``; print the help and return True for ``--help``.
+
+    Raises:
+        InvalidInputError: no MODEL, or an option MODEL does not take.
+    """
+    from ..errors import InvalidInputError
+    from ..options import options_from_meta
+    from ..registry import get_registry
+
+    extra = list(getattr(args, "extra", None) or [])
+    registry = get_registry()
+    if args.model is None:
+        if args.help:
+            args._parser.print_help()
+            trainable = [e.name for e in registry.entries("model") if e.meta.get("trainable")]
+            print(f"\ntrainable models: {', '.join(trainable) or '(none installed)'}; "
+                  "`genart train MODEL --help` lists a model's own options.")
+            return True
+        raise InvalidInputError("give the model to train, e.g. genart train vae --data mnist "
+                                "(`genart train --help` lists the trainable models).")
+    declared = [o for o in options_from_meta(registry.get("model", args.model).meta) if o.cli]
+    if args.help:
+        args._parser.print_help()
+        print()
+        text = _model_parser(args.model, declared).format_help().split("\n", 2)
+        print(text[2] if len(text) > 2 and declared else f"model '{args.model}' declares no options of its own.")
+        return True
+    args.model_options = parse_model_options(args.model, declared, extra)
+    return False
+
+
 def handle(args: argparse.Namespace) -> int:
     """Run the training; print where the run folder and model file are. Returns 0, or ``128 + signal`` after
     a stop signal (130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP), once the checkpoint is saved."""
     import logging
 
+    if _prepare(args):  # before the training loop's import: --help stays torch-free
+        return 0
     from ..training.loop import TrainConfig, train
 
     _validate(args)
@@ -151,12 +222,7 @@ def handle(args: argparse.Namespace) -> int:
             data_options["channels"] = args.channels
     if args.limit is not None:
         data_options["limit"] = args.limit
-    model_options = {"latent_dim": args.latent_dim, "width": args.width, "extra_layers": args.extra_layers, "hidden": args.hidden, "beta": args.beta,
-                     "binarize": True if args.binarize else None, "num_classes": args.num_classes}
-    if args.ema is not None:
-        model_options["ema"] = args.ema
-    if args.ema_start:
-        model_options["ema_start"] = args.ema_start
+    model_options = dict(args.model_options)
     cfg = TrainConfig(
         model=args.model, data=args.data, epochs=args.epochs, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
         seed=args.seed, device=args.device, out=args.out or f"runs/{args.model}", resume=args.resume,

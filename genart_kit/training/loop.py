@@ -2,8 +2,7 @@
 
 The loop knows no architecture: the model supplies ``model.training_step(lr=...)`` -> a step object with
 ``modules`` / ``optimizers`` dicts, ``wrap(fn)`` (for DistributedDataParallel) and ``__call__(images,
-labels) -> {loss name: float}`` (see :class:`genart_gan.model.GANTrainingStep`,
-:class:`genart_vae.model.VAETrainingStep`). The loop owns data order, seeding, devices, DDP, progress,
+labels) -> {loss name: float}`` (the first-party model plugins' training steps are examples). The loop owns data order, seeding, devices, DDP, progress,
 sample grids, loss curves, atomic checkpoints, Ctrl-C and resume. Helpers live beside it: ``outputs`` (the run
 folder, its lock and files), ``resume`` (optimizer state, option checks), ``stop`` (stop signals),
 ``progress`` (the progress bar).
@@ -48,25 +47,17 @@ log = logging.getLogger(__name__)
 
 __all__ = ["TrainConfig", "TrainResult", "train", "seed_for", "ProgressBar"]
 
-_FALLBACK_MODELS = {
-    "gan": "genart_gan.model:load_gan",
-    "cgan": "genart_gan.model:load_cgan",
-    "vae": "genart_vae.model:load_vae",
-    "cvae": "genart_vae.model:load_cvae",
-}
-
-
 @dataclass
 class TrainConfig:
     """Everything ``genart train`` needs; recorded in the checkpoint's config.
 
     Attributes:
-        model: trainable architecture name (``gan``, ``cgan``, ``vae``, ``cvae`` or a plugin's).
+        model: name of a registered model with ``trainable=True``.
         data: dataset name (``mnist``) or a folder of images.
         epochs: passes over the data (an epoch is ``len(data) // (batch_size * world_size)`` steps).
         steps: optional cap on the total number of iterations (quick runs); ``None`` = no cap.
         batch_size: images per iteration per process.
-        lr: learning rate (``None`` = the model's default: 2e-4 GAN, 1e-3 VAE).
+        lr: learning rate (``None`` = the training step's ``default_lr``).
         seed: master seed (model init, data order, noise).
         device: ``cpu``, ``cuda``, ``cuda:N`` or ``None`` (CUDA if available; the local rank's GPU under torchrun).
         out: run folder.
@@ -76,7 +67,7 @@ class TrainConfig:
             new run that fails before that leaves the old checkpoint and model in place); without it (or
             *resume*) such a folder is refused, so no run is ever replaced by accident.
         data_options: dataset options (``data_dir``, ``image_size``, ``channels``, ``limit``, ``download``).
-        model_options: architecture options (``latent_dim``, ``width``, ``hidden``, ``beta``, ``binarize``).
+        model_options: the architecture's own options (those it declares; ``genart train MODEL --help``).
         sample_every: write a sample grid every N epochs (0 = only at the end: the run's last epoch, or the
             point where ``steps`` stops it, always gets one).
         checkpoint_every: also checkpoint every N steps (0 = only per epoch / at the end).
@@ -153,31 +144,25 @@ def _trainable_entry(name: str) -> Any:
         trainable = [e.name for e in reg.entries("model") if e.meta.get("trainable")]
         raise InvalidInputError(
             f"model '{name}' is not a trainable architecture; train one of: {', '.join(trainable)} "
-            f"(e.g. genart train {trainable[0] if trainable else 'vae'} --data mnist)."
+            f"(e.g. genart train {trainable[0] if trainable else 'MODEL'} --data mnist)."
         )
     return entry
 
 
 def _load_architecture(name: str, **options: Any) -> Any:
-    import re
+    """Build the untrained architecture *name* with *options*, checked against the options it declares
+    (``meta["options"]``) or, when it declares none, its loader's signature: an option it does not take is a
+    one-line error with "did you mean" and the valid options, whatever the plugin."""
+    from .._options import check_options
+    from ..options import check_option_values, options_from_meta
 
-    try:
-        return _trainable_entry(name).load(checkpoint=None, device="cpu", **options)
-    except TypeError as exc:  # an option of another architecture (e.g. --hidden for a GAN)
-        match = re.search(r"unexpected keyword argument '(\w+)'", str(exc))
-        if not match:
-            raise
-        opt = match.group(1)
-        raise InvalidInputError(
-            f"model '{name}' has no option '{opt}' (--{opt.replace('_', '-')}); drop it: GANs take --width, --latent-dim, "
-            "--extra-layers, --ema, --ema-start; VAEs take --width, --latent-dim, --hidden, --beta, --binarize."
-        ) from None
-    except ImportError:  # pragma: no cover - registry missing in a partial checkout
-        from ..plugins import import_object
-
-        if name not in _FALLBACK_MODELS:
-            raise
-        return import_object(_FALLBACK_MODELS[name])(checkpoint=None, device="cpu", **options)
+    entry = _trainable_entry(name)
+    declared = options_from_meta(entry.meta)
+    if declared:
+        check_option_values(options, declared, what=f"model '{name}'", where=f"model '{name}' option")
+    else:
+        check_options(f"model '{name}'", entry.resolve(), options, skip=("checkpoint", "device"))
+    return entry.load(checkpoint=None, device="cpu", **options)
 
 
 # ---------------------------------------------------------------------------------------------- train
@@ -206,7 +191,7 @@ def _validate_config(cfg: TrainConfig) -> None:
                                    and math.isfinite(cfg.lr) and cfg.lr > 0):
         raise InvalidInputError(f"--lr must be a positive finite number such as 2e-4 (TrainConfig.lr), got {cfg.lr!r}.")
     if not str(cfg.out).strip():
-        raise InvalidInputError("--out must name a folder for the run, e.g. runs/my-gan (TrainConfig.out); got ''.")
+        raise InvalidInputError("--out must name a folder for the run, e.g. runs/my-model (TrainConfig.out); got ''.")
     limit = (cfg.data_options or {}).get("limit")
     if limit is not None:
         whole("data_options['limit']", limit, 1, "--limit")
@@ -324,7 +309,7 @@ def _train(cfg: TrainConfig, device: torch.device, rank: int, world: int) -> Tra
         saved_cfg = config.get("model_config", {})
         state = config.get("state", {})
         added: set[str] = set()
-        adapt = getattr(model, "adapt_resume_state", None)  # e.g. the GAN adds generator averaging (--ema) here
+        adapt = getattr(model, "adapt_resume_state", None)  # a model may add state on resume (e.g. weight averaging)
         if callable(adapt) and isinstance(saved_cfg, dict):
             tensors, added = adapt(tensors, saved_cfg, int(state.get("step", 0)))
         if not isinstance(state.get("optimizers"), dict) or not set(step_fn.optimizers) <= set(state["optimizers"]):

@@ -50,9 +50,9 @@ def check_resume_options(config: dict[str, Any], model_config: dict[str, Any], a
     """Refuse ``--resume`` with options that differ from the checkpoint's: model options (width, latent
     dimension, ...) and training options (learning rate, seed, batch size, dataset, number of processes).
     The continued run would match neither the checkpoint's recorded command nor the new one. Keys in
-    *added* (options the model agreed to add on resume, such as the GAN's ``--ema``) are not compared; a
+    *added* (options the model agreed to add on resume, such as weight averaging) are not compared; a
     learning rate left to its default equals *default_lr* given explicitly, and a model option left out of
-    either config equals its value in *model_defaults* (``extra_layers`` absent == 0).
+    either config equals its value in *model_defaults* (an option absent from an older config == its default).
 
     Raises:
         CheckpointError: naming every differing option with its saved and new value, and the run's own
@@ -73,7 +73,7 @@ def check_resume_options(config: dict[str, Any], model_config: dict[str, Any], a
         before = {k: saved.get(k) for k in now if "." not in k}
         saved_data = saved.get("data_options") if isinstance(saved.get("data_options"), dict) else {}
         before.update({f"data_options.{k}": saved_data.get(k) for k in _RESUME_DATA_KEYS})
-        if default_lr is not None:  # "--lr 2e-4" and no --lr mean the same for a GAN
+        if default_lr is not None:  # an explicit --lr equal to the default means the same as none
             now["lr"] = default_lr if now["lr"] is None else float(now["lr"])
             before["lr"] = default_lr if before["lr"] is None else float(before["lr"])
         if saved.get("dataset_size") not in (None, size) and before["data_options.limit"] == now["data_options.limit"]:

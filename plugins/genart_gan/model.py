@@ -188,8 +188,9 @@ class GAN(GenerativeModel):
         if ema is not None and not (0.0 < float(ema) < 1.0):
             raise InvalidInputError(f"ema decay must be in (0, 1), e.g. 0.999; got {ema}.")
         self.ema = float(ema) if ema else None
-        if not 0 <= int(ema_start) <= 2**62 or (ema_start and not self.ema):
-            raise InvalidInputError(f"ema_start must be in 0..2**62 and needs an ema decay, got ema_start={ema_start}, ema={ema}.")
+        if ema_start and not self.ema:
+            raise InvalidInputError(f"ema_start needs an ema decay (--ema-start needs --ema DECAY, e.g. --ema 0.999 "
+                                    f"--ema-start {ema_start}); got ema_start={ema_start}, ema={ema}.")
         self.ema_start = int(ema_start)
         self.config = {"architecture": self.name, "latent_dim": self.latent_dim, "image_shape": list(image_shape),
                        "width": int(width), "num_classes": self.num_classes, "cond_dim": self.cond_dim}
