@@ -2,7 +2,7 @@
 
 Importing this module imports torch: only model implementations import it, never the listing paths.
 
-Conventions (see ``design.md``):
+Conventions (the same for every plugin):
 
 * latents: ``[N, latent_dim]`` float32 on the model's device;
 * frames: ``[N, C, H, W]`` float32 in [0, 1] on the model's device;

@@ -1,4 +1,4 @@
-"""GIF exporter: the known traps from design.md, each one a test, verified by re-reading with Pillow."""
+"""GIF exporter: the known GIF traps (timing in centiseconds, loop block, merged and dropped frames, palettes), each one a test, verified by re-reading with Pillow."""
 
 from __future__ import annotations
 
