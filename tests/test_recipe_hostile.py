@@ -110,3 +110,45 @@ def test_fuzzed_files_give_a_recipe_none_or_the_toolkits_error(tmp_path_factory,
     except InvalidInputError:
         return
     assert rec is None or isinstance(rec, dict)
+
+
+def _gif_header(tmp_path: Path) -> tuple[bytes, bytes]:
+    path = tmp_path / "base.gif"
+    Image.fromarray(np.zeros((2, 2), np.uint8)).save(path)
+    data = path.read_bytes()
+    flags = data[10]
+    pos = 13 + (3 * (2 << (flags & 7)) if flags & 0x80 else 0)
+    return data[:pos], data[pos:]
+
+
+def test_many_empty_gif_comments_are_read_in_linear_time_and_memory(tmp_path):
+    head, tail = _gif_header(tmp_path)
+    text = RECIPE_KEY.encode() + b' {"a": 1}'
+    path = tmp_path / "many.gif"
+    path.write_bytes(head + b"\x21\xfe\x00" * 300_000 + b"\x21\xfe" + bytes([len(text)]) + text + b"\0" + tail)
+    assert read_recipe(path) == {"a": 1}  # quadratic before: ~minutes for this many blocks
+
+
+@pytest.mark.parametrize("kind", ["png", "gif"])
+def test_a_huge_sparse_file_is_not_read_into_memory(tmp_path, kind):
+    path = tmp_path / f"sparse.{kind}"
+    if kind == "png":
+        base = tmp_path / "b.png"
+        Image.fromarray(np.zeros((2, 2), np.uint8)).save(base)
+        data = base.read_bytes()
+        iend = data.rindex(b"IEND") - 4
+        path.write_bytes(data[:iend] + struct.pack(">I", 3 << 30) + b"iTXt" + RECIPE_KEY.encode() + b"\0")
+    else:
+        head, _ = _gif_header(tmp_path)
+        path.write_bytes(head + b"\x21\xfe\xff")
+    with open(path, "r+b") as fh:
+        fh.truncate(3 << 30)  # 3 GiB on paper, a few kB on disk
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if kind == "png":  # the recipe chunk claims 3 GiB: refused by its size
+        with pytest.raises(InvalidInputError, match="larger than"):
+            read_recipe(path)
+    else:  # zeros after one comment block: the header is over, no recipe
+        assert read_recipe(path) is None
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200_000  # kB: far below the file's size

@@ -689,3 +689,50 @@ def test_replay_check_compares_what_was_rendered_not_the_recorded_path(toy, tmp_
     (other / "toy.py").write_text(toy.read_text().replace("radius=p.radius", "radius=p.radius * 2"))
     assert main(["replay", str(out), "--check", "-q", "--sketch", "toy.py", "-o", f"again2{suffix}"]) == 1
     assert "frame" in capsys.readouterr().out
+
+
+def test_replay_checks_embedded_source_for_a_top_level_sketch_too(toy, tmp_path, capsys, monkeypatch):
+    import hashlib
+
+    from PIL import PngImagePlugin
+
+    from genart_kit.export.recipe import dumps_recipe
+
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "orig.png"
+    assert main(["run", "toy.py", "-o", str(out), "--frames", "1", "-q"]) == 0
+    rec = read_recipe(out)
+    marker = tmp_path / "PWNED"
+    evil = f"open({str(marker)!r}, 'w').write('x')\nif True:\n    def sketch(p, seed, frames, size):\n        pass\n"
+    rec["source"] = evil
+    rec["sketch"] = dict(rec["sketch"], path=str(tmp_path / "gone.py"), sha256=hashlib.sha256(evil.encode()).hexdigest())
+    info = PngImagePlugin.PngInfo()
+    info.add_text("genart-kit:recipe", dumps_recipe(rec))
+    forged = tmp_path / "forged.png"
+    with Image.open(out) as im:
+        im.save(forged, pnginfo=info)
+    capsys.readouterr()
+    assert main(["replay", str(forged), "-q", "--trust-embedded-source", "-o", "r.png"]) == 1
+    assert "defines no function `sketch" in capsys.readouterr().err
+    assert not marker.exists()
+
+
+def test_replay_survives_a_hostile_neighbouring_json(toy, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    lay = tmp_path / "lay"
+    lay.mkdir()
+    assert main(["run", "toy.py", "-o", str(lay / "a.png"), "--frames", "1", "-q"]) == 0
+    deep = "[" * 100_000 + "]" * 100_000
+    (lay / "frames.json").write_text(deep)
+    (lay / "a.json").write_text(deep)
+    capsys.readouterr()
+    assert main(["replay", str(lay / "a.png"), "--sketch", "toy.py", "-o", "out1.png", "-q"]) == 0
+    assert "Traceback" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option", ["self=1", "exporter=gif"])
+def test_export_options_naming_save_internals_are_refused(toy, tmp_path, capsys, monkeypatch, option):
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "toy.py", "-o", "x.gif", "-q", "-x", option]) == 1
+    err = capsys.readouterr().err
+    assert "is not an exporter option" in err and "Traceback" not in err

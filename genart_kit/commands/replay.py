@@ -42,7 +42,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=handle)
 
 
-def _check_is_sketch(path: Path) -> None:
+def _check_is_sketch(path: Path, source: str | None = None) -> None:
     """Refuse, without importing it, a file that is not a Python sketch: not a regular ``.py`` file, not valid
     Python, or no top-level ``def sketch(...)`` (read with :mod:`ast`; nothing in the file runs).
 
@@ -53,10 +53,10 @@ def _check_is_sketch(path: Path) -> None:
 
     from ..errors import ExportError
 
-    if path.suffix != ".py" or not path.is_file():
+    if source is None and (path.suffix != ".py" or not path.is_file()):
         raise ExportError(f"{path} is not a Python sketch file (.py); give a sketch with --sketch PATH.")
     try:
-        tree = ast.parse(path.read_bytes(), filename=str(path))
+        tree = ast.parse(path.read_bytes() if source is None else source, filename=str(path))
     except (SyntaxError, ValueError, OSError) as exc:
         raise ExportError(f"{path} is not a readable Python sketch ({type(exc).__name__}); nothing was run.") from exc
     if not any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == "sketch" for n in tree.body):
@@ -131,6 +131,7 @@ def sketch_from_recipe(recipe: dict[str, Any], *, sketch_path: str | os.PathLike
     if isinstance(source, str):
         if want is not None and hashlib.sha256(source.encode("utf-8")).hexdigest() != want:
             raise ExportError("the recipe's embedded sketch source does not match its hash; the file was altered.")
+        _check_is_sketch(path, source)
         return load_sketch(path, source=source), f"the sketch source stored in the recipe (trusted); {state}"
     raise ExportError(f"sketch {state} and the recipe carries no copy of its source; give the sketch with --sketch PATH.")
 
@@ -413,6 +414,18 @@ def _move_into_place(kind: str, path: Path, out: Path) -> Path:
         raise ExportError(f"cannot write '{out}': {exc.strerror or exc}.") from exc
 
 
+def _json_or_none(path: Path) -> Any:
+    """A neighbouring JSON file's content with the recipe readers' bounds (size, depth), ``None`` when it
+    cannot be read or parsed."""
+    from ..errors import GenartError
+    from ..export.recipe import _read_bounded, parse_json_bounded
+
+    try:
+        return parse_json_bounded(_read_bounded(path), source=str(path), what="the JSON file")
+    except (GenartError, OSError, ValueError):
+        return None
+
+
 def _layout(src: Path) -> tuple[str, Path, list[str]]:
     """Classify *src*: ``("sequence", folder, [])``, ``("sheet", json, [json, png])`` or ``("file", src, [])``."""
     import json
@@ -423,19 +436,13 @@ def _layout(src: Path) -> tuple[str, Path, list[str]]:
         return "sequence", src, []
     manifest = src.parent / SEQUENCE_MANIFEST
     if src.name == SEQUENCE_MANIFEST or (src.suffix.lower() == ".png" and manifest.is_file()):
-        try:
-            table = json.loads(manifest.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            table = None
+        table = _json_or_none(manifest)
         if isinstance(table, dict) and str(table.get("format", "")).endswith("png-sequence") \
                 and (src.name == SEQUENCE_MANIFEST or src.name in (table.get("frames") or [])):
             return "sequence", src.parent, []  # the manifest or one frame of a PNG sequence: replay the folder
     if src.suffix.lower() in (".json", ".png"):
         js = src.with_suffix(".json")
-        try:
-            table = json.loads(js.read_text(encoding="utf-8")) if js.is_file() else None
-        except (OSError, ValueError):
-            table = None
+        table = _json_or_none(js) if js.is_file() else None
         if isinstance(table, dict) and isinstance(table.get("meta"), dict) and "frames" in table:
             image = str(table["meta"].get("image") or js.with_suffix(".png").name)
             return "sheet", js, [js.name, image]
@@ -451,12 +458,9 @@ def _same(kind: str, src: Path, out: Path, names: list[str]) -> bool:
         b = sorted(p.name for p in out.iterdir() if p.is_file())
         return a == b and all((src / n).read_bytes() == (out / n).read_bytes() for n in a)
     if kind == "sheet":
-        import json
-
         js = out.with_suffix(".json")
-        try:
-            mine, theirs = json.loads(src.read_text(encoding="utf-8")), json.loads(js.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        mine, theirs = _json_or_none(src), _json_or_none(js)
+        if not isinstance(mine, dict) or not isinstance(theirs, dict):
             return False
         img_a, img_b = src.parent / names[1], js.parent / str(theirs.get("meta", {}).get("image", ""))
         for t in (mine, theirs):

@@ -162,6 +162,7 @@ RESERVED_EXPORT_OPTIONS = {
     "progress": "the progress bar is on unless -q", "cancel": "Ctrl-C cancels a render",
     "recipe": "the recipe is written by genart run itself", "batches": "frames come from the sketch",
     "total_frames": "the frame count comes from the sketch (--frames)",
+    "self": "it names no option", "exporter": "the exporter is picked from -o's suffix",
 }
 
 

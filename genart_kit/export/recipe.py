@@ -140,29 +140,36 @@ def _from_xmp(xmp: Any, source: str) -> dict[str, Any] | None:
     return loads_recipe(html.unescape(m.group(1)), source=source) if m else None
 
 
-def _gif_comments(data: bytes) -> list[bytes]:
-    """Comment extensions before the first image of a GIF (a tiny block walker; no pixel decoding)."""
+def _gif_comments(fh: Any) -> list[bytes]:
+    """Comment extensions before the first image of a GIF, read block by block from the open file *fh* (a
+    tiny walker: no pixel decoding, at most :data:`MAX_RECIPE_BYTES` of comment text kept, linear time)."""
     out: list[bytes] = []
-    if len(data) < 13:
+    head = fh.read(13)
+    if len(head) < 13:
         return out
-    flags = data[10]
-    pos = 13 + (3 * (2 << (flags & 7)) if flags & 0x80 else 0)
-    while pos < len(data):
-        intro = data[pos]
-        if intro != 0x21 or pos + 1 >= len(data):  # image descriptor, trailer or a cut-off file: the header is over
+    flags = head[10]
+    if flags & 0x80:
+        fh.seek(3 * (2 << (flags & 7)), 1)
+    kept = 0
+    while True:
+        intro = fh.read(2)
+        if len(intro) < 2 or intro[0] != 0x21:  # image descriptor, trailer or a cut-off file: the header is over
             break
-        label = data[pos + 1]
-        pos += 2
         chunks = []
-        while pos < len(data) and data[pos]:
-            n = data[pos]
-            chunks.append(data[pos + 1:pos + 1 + n])
-            pos += 1 + n
-        pos += 1
-        if label == 0xFE:
-            out.append(b"".join(chunks))
-            if sum(map(len, out)) > MAX_RECIPE_BYTES + 64:
+        while True:
+            n = fh.read(1)
+            if not n or not n[0]:
                 break
+            block = fh.read(n[0])
+            if intro[1] == 0xFE:
+                kept += len(block)
+                if kept > MAX_RECIPE_BYTES + 64:
+                    raise _too_big(getattr(fh, "name", "the GIF"), f"more than {kept}")
+                chunks.append(block)
+        if intro[1] == 0xFE:
+            out.append(b"".join(chunks))
+        if not n:
+            break
     return out
 
 
@@ -193,8 +200,7 @@ def read_recipe(path: str | os.PathLike[str]) -> dict[str, Any] | None:
             head = fh.read(64)
             if head[:6] in (b"GIF87a", b"GIF89a"):
                 fh.seek(0)
-                data = fh.read()
-                for c in _gif_comments(data):
+                for c in _gif_comments(fh):
                     if c.startswith(RECIPE_KEY.encode()):
                         return loads_recipe(c, source=str(p))
                 return None
@@ -255,30 +261,50 @@ def _inflate_bounded(data: bytes, source: str) -> bytes:
 def _png_recipe(p: Path) -> dict[str, Any] | None:
     # walk the chunks ourselves: cheap, no decoding, and text chunks after IDAT (APNG) are found too
 
+    key = RECIPE_KEY.encode("latin-1")
     try:
-        data = p.read_bytes()
+        fh = open(p, "rb")
     except OSError as exc:
         raise ExportError(f"cannot read '{p}': {exc.strerror or exc}.") from exc
-    pos = 8
-    key = RECIPE_KEY.encode("latin-1")
-    while pos + 8 <= len(data):
-        (n,) = struct.unpack(">I", data[pos:pos + 4])
-        ctype = data[pos + 4:pos + 8]
-        body = data[pos + 8:pos + 8 + n]
-        pos += 12 + n
-        if ctype == b"IEND":
-            break
-        if ctype == b"iTXt" and body.startswith(key + b"\0"):
-            rest = body[len(key) + 1:]
-            if len(rest) < 4:
-                raise InvalidInputError(f"the recipe chunk in '{p}' is damaged (it holds only its keyword); re-export the file.")
-            compressed = rest[0] == 1
-            rest = rest[2:]
-            _lang, _, rest = rest.partition(b"\0")
-            _tkey, _, text = rest.partition(b"\0")
-            if compressed:
-                text = _inflate_bounded(text, f"'{p}'")
-            return loads_recipe(text, source=str(p))
-        if ctype == b"tEXt" and body.startswith(key + b"\0"):
-            return loads_recipe(body[len(key) + 1:].decode("latin-1"), source=str(p))
+    with fh:
+        fh.seek(8)
+        while True:
+            header = fh.read(8)
+            if len(header) < 8:
+                return None
+            (n,) = struct.unpack(">I", header[:4])
+            ctype = header[4:8]
+            if ctype == b"IEND":
+                return None
+            if ctype not in (b"iTXt", b"tEXt"):
+                fh.seek(n + 4, 1)  # skip the chunk and its CRC without reading it
+                continue
+            if n > MAX_RECIPE_BYTES + len(key) + 8:
+                probe = fh.read(len(key) + 1)
+                if probe == key + b"\0":
+                    raise _too_big(f"'{p}'", n)
+                fh.seek(n - len(probe) + 4, 1)
+                continue
+            body = fh.read(n)
+            fh.seek(4, 1)
+            recipe = _png_text_recipe(ctype, body, key, p)
+            if recipe is not None:
+                return recipe
+
+
+def _png_text_recipe(ctype: bytes, body: bytes, key: bytes, p: Path) -> dict[str, Any] | None:
+    """The recipe in one PNG text chunk, or ``None`` when the chunk is another keyword's."""
+    if ctype == b"iTXt" and body.startswith(key + b"\0"):
+        rest = body[len(key) + 1:]
+        if len(rest) < 4:
+            raise InvalidInputError(f"the recipe chunk in '{p}' is damaged (it holds only its keyword); re-export the file.")
+        compressed = rest[0] == 1
+        rest = rest[2:]
+        _lang, _, rest = rest.partition(b"\0")
+        _tkey, _, text = rest.partition(b"\0")
+        if compressed:
+            text = _inflate_bounded(text, f"'{p}'")
+        return loads_recipe(text, source=str(p))
+    if ctype == b"tEXt" and body.startswith(key + b"\0"):
+        return loads_recipe(body[len(key) + 1:].decode("latin-1"), source=str(p))
     return None
