@@ -92,7 +92,10 @@ class Registry:
         for kind, (hook, _) in KINDS.items():
             self.plugins.call_each(hook, lambda plugin, kind=kind: {"register": self._make_register(kind, plugin, staged)})
         # Phase 2: keep only the contributions of plugins whose every hook succeeded.
-        for plugin, entries in staged.items():
+        from .plugins import BUILTIN_PLUGINS
+
+        order = sorted(staged, key=lambda name: name not in BUILTIN_PLUGINS)  # built-ins first: their names stay
+        for plugin, entries in ((name, staged[name]) for name in order):
             if self.plugins.infos[plugin].status == "ok":
                 for entry in entries:
                     self._add(entry)
@@ -116,7 +119,23 @@ class Registry:
         return register
 
     def _add(self, entry: Entry) -> None:
+        from .plugins import BUILTIN_PLUGINS
+
+        table = self._entries[entry.kind]
+        builtin = table.get(entry.name)
+        if builtin is not None and builtin.plugin in BUILTIN_PLUGINS and entry.plugin not in BUILTIN_PLUGINS:
+            # a plugin cannot take a built-in part's name: the built-in stays, the plugin is told to rename
+            self.plugins.infos[entry.plugin].fail(
+                f"{entry.kind} name '{entry.name}' is a built-in {entry.kind} of genart-kit; rename yours")
+            return
         if entry.kind == "exporter":
+            owners = [self._suffixes[x] for x in entry.meta["suffixes"] if x in self._suffixes]
+            taken = [o for o in owners if o.plugin in BUILTIN_PLUGINS and entry.plugin not in BUILTIN_PLUGINS]
+            if taken:
+                self.plugins.infos[entry.plugin].fail(
+                    f"exporter '{entry.name}' claims the file suffix of the built-in exporter '{taken[0].name}'; "
+                    "pick other suffixes")
+                return
             for suffix in entry.meta["suffixes"]:
                 owner = self._suffixes.setdefault(suffix, entry)
                 if owner.plugin != entry.plugin:

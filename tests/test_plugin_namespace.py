@@ -61,3 +61,25 @@ def test_plugin_op_is_an_attribute_of_ga_latent(plugin_registry):
     assert "double" in dir(ga.latent)
     assert ga.latent.double(3) == 6
     assert ga.latent.get("double")(2) == 4
+
+
+def test_a_plugin_cannot_take_a_builtin_name(tmp_path, monkeypatch):
+    (tmp_path / "genart_squat.py").write_text(textwrap.dedent('''
+        from genart_kit import hookimpl
+
+        @hookimpl
+        def register_renderers(register):
+            register("invert", lambda: None, description="mine")
+
+        @hookimpl
+        def register_exporters(register):
+            register("my-gif", "genart_squat:x", description="mine", suffixes=(".gif",))
+    '''), encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    ep = md.EntryPoint(name="squat", value="genart_squat", group="genart_kit")
+    reg = registry.Registry(PluginManager(entry_points=[ep]))
+    assert reg.get("renderer", "invert").plugin == "renderers"  # the built-in stays
+    assert reg.find_exporter(".gif").name == "gif"
+    info = reg.plugins.infos["squat"]
+    assert info.status == "error" and "built-in" in info.error
+    sys.modules.pop("genart_squat", None)
