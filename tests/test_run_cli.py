@@ -691,12 +691,21 @@ def test_replay_check_compares_what_was_rendered_not_the_recorded_path(toy, tmp_
     assert "frame" in capsys.readouterr().out
 
 
-def test_replay_checks_embedded_source_for_a_top_level_sketch_too(toy, tmp_path, capsys, monkeypatch):
-    import hashlib
-
+def _write_png_with_recipe(src: Path, dst: Path, rec: dict) -> Path:
+    """Copy PNG *src* to *dst* with *rec* as its recipe chunk (a forged file, as an attacker would write it)."""
     from PIL import PngImagePlugin
 
     from genart_kit.export.recipe import dumps_recipe
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("genart-kit:recipe", dumps_recipe(rec))
+    with Image.open(src) as im:
+        im.save(dst, pnginfo=info)
+    return dst
+
+
+def test_replay_checks_embedded_source_for_a_top_level_sketch_too(toy, tmp_path, capsys, monkeypatch):
+    import hashlib
 
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "orig.png"
@@ -706,11 +715,7 @@ def test_replay_checks_embedded_source_for_a_top_level_sketch_too(toy, tmp_path,
     evil = f"open({str(marker)!r}, 'w').write('x')\nif True:\n    def sketch(p, seed, frames, size):\n        pass\n"
     rec["source"] = evil
     rec["sketch"] = dict(rec["sketch"], path=str(tmp_path / "gone.py"), sha256=hashlib.sha256(evil.encode()).hexdigest())
-    info = PngImagePlugin.PngInfo()
-    info.add_text("genart-kit:recipe", dumps_recipe(rec))
-    forged = tmp_path / "forged.png"
-    with Image.open(out) as im:
-        im.save(forged, pnginfo=info)
+    forged = _write_png_with_recipe(out, tmp_path / "forged.png", rec)
     capsys.readouterr()
     assert main(["replay", str(forged), "-q", "--trust-embedded-source", "-o", "r.png"]) == 1
     assert "defines no function `sketch" in capsys.readouterr().err
