@@ -35,17 +35,33 @@ from .plugin import CPPN_OPTIONS
 __all__ = ["CPPN", "load", "init_weights", "coordinate_features", "ACTIVATIONS"]
 
 
+def _sin(h: torch.Tensor) -> torch.Tensor:
+    """``sin(h)``, in place."""
+    return h.sin_()
+
+
 def _gaussian(h: torch.Tensor) -> torch.Tensor:
-    """Centred gaussian bump ``2 exp(-h^2) - 1`` in (-1, 1] (zero-mean-ish, so colours do not drift to one hue)."""
-    return torch.exp(-h * h).mul_(2.0).sub_(1.0)
+    """Centred gaussian bump ``2 exp(-h^2) - 1`` in (-1, 1], in place (zero-mean-ish, so colours do not drift
+    to one hue)."""
+    return h.square_().neg_().exp_().mul_(2.0).sub_(1.0)
+
+
+def _tanh(h: torch.Tensor) -> torch.Tensor:
+    """``tanh(h)``, in place."""
+    return h.tanh_()
 
 
 #: activation of hidden layer k >= 2 is ``ACTIVATIONS[(k - 2) % 3]``; the first layer is tanh
-ACTIVATIONS = (torch.sin, _gaussian, torch.tanh)
+ACTIVATIONS = (_sin, _gaussian, _tanh)
+
+#: the coordinate part of layer 1 (``W_c [x, y, r]`` for every pixel, ``[H*W, hidden]``) is computed once per
+#: size and kept while it holds at most this many floats (64 MiB: up to 724 px at hidden=32); above, it is
+#: computed block by block (the same arithmetic, so the same bits)
+TABLE_LIMIT = 1 << 24
 
 #: pixel rows per network call: fixed per device, so results never depend on the batch (the last block is
-#: padded); about 2-4 MiB of activations per block on the CPU (cache-friendly), large blocks on a GPU
-PIXEL_BLOCK = {"cpu": 16384, "cuda": 1 << 20}
+#: padded); about 1 MiB of activations per block on the CPU (cache-friendly), large blocks on a GPU
+PIXEL_BLOCK = {"cpu": 8192, "cuda": 1 << 20}
 
 
 def init_weights(latent_dim: int, hidden: int, layers: int, seed: int) -> dict[str, torch.Tensor]:
@@ -130,53 +146,73 @@ class CPPN(GenerativeModel):
         self.scale = float(values["scale"])
         weights = init_weights(self.latent_dim, self.hidden, self.layers, int(values["weights_seed"]))
         self.weights = torch.nn.ParameterDict({k: torch.nn.Parameter(v, requires_grad=False) for k, v in weights.items()})
-        self._coords: dict[tuple[int, int, str], tuple[torch.Tensor, torch.Tensor]] = {}
+        self._coords: dict[tuple[int, int, str], tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]] = {}
 
     # --------------------------------------------------------------------------------------- helpers
-    def _coordinates(self, height: int, width: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Cached :func:`coordinate_features` for this size and device (computed once per size)."""
-        key = (height, width, str(self.device))
-        if key not in self._coords:
-            self._coords = {key: coordinate_features(height, width, self.scale, self.device)}
-        return self._coords[key]
-
     def pixel_block(self) -> int:
         """Pixel rows per network call on the model's device (see :data:`PIXEL_BLOCK`)."""
         return PIXEL_BLOCK.get(self.device.type, PIXEL_BLOCK["cpu"])
+
+    def _coord_part(self, pix: torch.Tensor, ys: torch.Tensor, xs: torch.Tensor, width: int) -> torch.Tensor:
+        """``W_c [x, y, r]`` for the flat pixel indices *pix* ``[P]`` -> ``[P, hidden]`` float32."""
+        wc = self.weights["coord"]
+        y, x = ys[pix // width, None], xs[pix % width, None]
+        r = torch.sqrt(x * x + y * y)
+        return x * wc[0] + y * wc[1] + r * wc[2]
+
+    def _coordinates(self, height: int, width: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """``(ys, xs, table)`` for this size and device, computed once per size (the last size is kept):
+        :func:`coordinate_features` and the ``[H*W, hidden]`` coordinate part of layer 1 (``None`` above
+        :data:`TABLE_LIMIT`)."""
+        key = (height, width, str(self.device))
+        if key not in self._coords:
+            ys, xs = coordinate_features(height, width, self.scale, self.device)
+            hw, table = height * width, None
+            if hw * self.hidden <= TABLE_LIMIT:
+                block = self.pixel_block()
+                table = torch.cat([self._coord_part(torch.arange(s, min(s + block, hw), device=self.device), ys, xs, width)
+                                   for s in range(0, hw, block)])
+            self._coords = {key: (ys, xs, table)}
+        return self._coords[key]
 
     def _mlp(self, h: torch.Tensor) -> torch.Tensor:
         """Hidden layers 2..L and the RGB head: ``h [P, hidden]`` (after layer 1) -> ``[P, 3]`` in (0, 1)."""
         w = self.weights
         for k in range(1, self.layers):
             h = ACTIVATIONS[(k - 1) % 3](torch.addmm(w[f"b{k}"], h, w[f"w{k}"]))
-        return torch.sigmoid(torch.addmm(w["out_bias"], h, w["out"]))
+        return torch.addmm(w["out_bias"], h, w["out"]).sigmoid_()
 
     # ---------------------------------------------------------------------------------------- decode
     def render(self, latents: torch.Tensor, height: int, width: int) -> torch.Tensor:
         """Render latents ``[N, D]`` (already checked: float32 on the device) at ``height x width``.
+
+        The ``N * H * W`` pixel rows are run through the MLP in blocks of exactly :meth:`pixel_block` rows (the
+        last one padded by repeating its final row): memory is bounded by one block (plus the output) and a
+        pixel's arithmetic does not depend on N.
 
         Returns:
             float32 frames ``[N, 3, height, width]`` in (0, 1).
         """
         w = self.weights
         n, hw = latents.shape[0], height * width
-        ys, xs = self._coordinates(height, width)
+        ys, xs, table = self._coordinates(height, width)
         # latent part of layer 1, elementwise (no matmul over N: the same bits whatever N is)
         zproj = w["bias0"].expand(n, -1).clone()
         for d in range(self.latent_dim):
             zproj.add_(latents[:, d:d + 1] * w["latent"][d])
-        wx, wy, wr = w["coord"][0], w["coord"][1], w["coord"][2]
         total, block = n * hw, self.pixel_block()
         out = torch.empty(total, 3, device=latents.device, dtype=torch.float32)
         for start in range(0, total, block):
-            idx = torch.arange(start, start + block, device=latents.device).clamp_(max=total - 1)
-            frame, pix = idx // hw, idx % hw
-            y, x = ys[pix // width, None], xs[pix % width, None]
-            r = torch.sqrt(x * x + y * y)
-            h = torch.tanh(x * wx + y * wy + r * wr + zproj[frame])
-            rgb = self._mlp(h)
             stop = min(start + block, total)
-            out[start:stop] = rgb[: stop - start]
+            frame, p0 = divmod(start, hw)
+            if table is not None and p0 + block <= hw:  # inside one frame: a slice, no gather
+                h = table[p0:p0 + block] + zproj[frame]
+            else:
+                idx = torch.arange(start, start + block, device=latents.device).clamp_(max=total - 1)
+                frames, pix = idx // hw, idx % hw
+                coords = table[pix] if table is not None else self._coord_part(pix, ys, xs, width)
+                h = coords + zproj[frames]
+            out[start:stop] = self._mlp(h.tanh_())[: stop - start]
         return out.view(n, height, width, 3).permute(0, 3, 1, 2).contiguous()
 
     def _decode(self, z: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
