@@ -1,4 +1,9 @@
-"""Helpers for testing genart-kit plugins (used by the toolkit's own tests; plugin authors may use them too).
+"""Testing genart-kit plugins: the conformance kit and helpers.
+
+The contract classes (:class:`ModelContract`, :class:`RendererContract`, :class:`OpContract`,
+:class:`ExporterContract`, :class:`ConditionerContract`; see :mod:`genart_kit.testing.contracts`) turn into a
+plugin's tests in one line each; their fixtures come from :mod:`genart_kit.pytest_plugin`. They are imported
+on first use (they import torch); the helpers below do not.
 
 :func:`make_distribution` writes a throwaway installed distribution — a module plus a ``*.dist-info``
 folder whose ``entry_points.txt`` declares it in the ``genart_kit`` group — so a test can put the folder on
@@ -13,7 +18,19 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
+
+_CONTRACTS = ("Contract", "ModelContract", "RendererContract", "OpContract", "ExporterContract",
+              "ConditionerContract", "frames_for")
+__all__ = ["make_distribution", "run_genart", *_CONTRACTS]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _CONTRACTS:
+        from . import contracts
+
+        return getattr(contracts, name)
+    raise AttributeError(f"module 'genart_kit.testing' has no attribute '{name}'")
 
 
 def make_distribution(
