@@ -69,7 +69,7 @@ def model(name: str, *, checkpoint: str | None = None, device: str | None = None
     registry = get_registry()
     entry = registry.get("model", name)
     declared = options_from_meta(entry.meta)
-    if declared:  # the plugin declared its options: every caller gets the same checks and "did you mean"
+    if declared or "options" in entry.meta:  # declared (options=[] too: none): same checks, "did you mean"
         options = check_option_values(options, declared, what=f"model '{name}'", where=f"model '{name}' option")
     else:  # otherwise the loader's own signature says what it takes
         check_options(f"model '{name}'", entry.resolve(), options, skip=("checkpoint", "device"))

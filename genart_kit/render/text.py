@@ -189,6 +189,9 @@ def caption(text: str | Callable[[int], str], **options: Any) -> Caption:
     (``position``, ``size`` in px, ``color``, ``background``, ``background_alpha``, ``margin``, ``font``).
 
     Raises:
-        InvalidInputError: bad text, position, size, colours or font file.
+        InvalidInputError: bad text, position, size, colours or font file; an option Caption does not take.
     """
+    from .._options import check_options
+
+    check_options("renderer 'caption'", Caption, options, skip=("text",))
     return Caption(text, **options)

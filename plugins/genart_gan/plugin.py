@@ -12,10 +12,10 @@ def register_models(register):
     """Register ``gan``/``cgan`` (trainable architectures) and ``gan-mnist``/``cgan-mnist`` (pretrained)."""
     register("gan-mnist", "genart_gan.model:load_pretrained_gan_mnist",
              description="DCGAN trained on MNIST digits (shipped weights)", latent_dim=64, image_shape=(1, 28, 28),
-             conditional=False, num_classes=None, ready=True, trainable=False)
+             conditional=False, num_classes=None, ready=True, trainable=False, options=())
     register("cgan-mnist", "genart_gan.model:load_pretrained_cgan_mnist",
              description="class-conditional DCGAN trained on MNIST, --label 0-9 (shipped weights)", latent_dim=64,
-             image_shape=(1, 28, 28), conditional=True, num_classes=10, ready=True, trainable=False)
+             image_shape=(1, 28, 28), conditional=True, num_classes=10, ready=True, trainable=False, options=())
     register("gan", "genart_gan.model:load_gan",
              description="DCGAN architecture (Radford et al. 2015) for genart train; 28/32/64/128 px, grayscale or RGB",
              latent_dim=64, image_shape=(1, 28, 28), conditional=False, num_classes=None, ready=False,
