@@ -109,9 +109,12 @@ class GenerativeModel(nn.Module):
     # ----------------------------------------------------------------------------------------- device
     @property
     def device(self) -> torch.device:
-        """The device of the model's parameters (CPU for a parameter-less model)."""
+        """The device of the model's parameters, else of its buffers (a procedural model's coordinate grids);
+        CPU for a model with neither."""
         for p in self.parameters():
             return p.device
+        for b in self.buffers():
+            return b.device
         return torch.device("cpu")
 
     @property
