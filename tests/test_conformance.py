@@ -2,7 +2,7 @@
 
 The GAN and VAE plugins are tested as plugins under test (isolated registries holding only them); the
 built-in renderers, ops and exporters with ``plugin = ()`` (the built-ins only). Options are tiny to keep it
-fast. tests/test_conformance_kit.py checks that the kit catches broken parts.
+fast. At the end, a deliberately broken plugin checks that the kit catches each kind of mistake.
 """
 
 from __future__ import annotations
@@ -189,3 +189,169 @@ class TestMp4(_Builtin, ExporterContract):
     def read_back(self, path: Path) -> int:
         iio = pytest.importorskip("imageio.v3")
         return sum(1 for _ in iio.imiter(path, plugin="FFMPEG"))
+
+
+# ------------------------------------------------------------------------------- the kit catches mistakes
+BROKEN = '''
+import torch
+import genart_kit as ga
+from genart_kit import hookimpl
+from genart_kit.export.atomic import check_target
+from genart_kit.render.base import Renderer
+from genart_kit.testing import ConditionerContract, ExporterContract, ModelContract, OpContract, RendererContract
+from genart_kit.testing.fakes import TinyModel
+
+
+class BatchDependent(TinyModel):
+    def _decode(self, z, c):
+        return super()._decode(z + z.mean(0, keepdim=True), c)   # the batch leaks into every frame
+
+
+def named(cls, name):
+    def load(checkpoint=None, device=None):
+        m = cls()
+        m.name = name
+        return m.eval()
+    return load
+
+
+class Forgetful(Renderer):   # trails that forget their state at every batch
+    def init_state(self):
+        return None
+    def process(self, frames, state, start, total):
+        out, prev = [], None
+        for f in frames:
+            prev = f if prev is None else torch.maximum(f, 0.8 * prev)
+            out.append(prev)
+        return torch.stack(out), None
+
+
+def unseeded(source, frames=8, seed=0):
+    return ga.latent.from_tensor(torch.randn(frames, source.latent_dim))
+
+
+class InPlace:   # writes straight to the final name
+    def write(self, path, batches, *, fps, total_frames=None, recipe=None):
+        path = check_target(path)
+        with open(path, "wb") as fh:
+            for b in batches:
+                fh.write(bytes(b.tobytes()))
+        return path
+
+
+class Fussy:
+    cond_dim = 4
+    def encode(self, texts):
+        return torch.stack([torch.tensor([float(len(t)), 1.0, 2.0, 3.0]) for t in texts])
+
+
+class Parts:
+    @hookimpl
+    def register_models(self, register):
+        for name, cls in (("good", TinyModel), ("batchdep", BatchDependent)):
+            register(name, named(cls, name), description="x", latent_dim=4, image_shape=(3, 16, 16), options=[])
+        register("unnamed", named(TinyModel, "tiny"), description="x", latent_dim=4, image_shape=(3, 16, 16), options=[])
+
+    @hookimpl
+    def register_renderers(self, register):
+        register("forgetful", Forgetful, description="x")
+
+    @hookimpl
+    def register_ops(self, register):
+        register("unseeded", unseeded, description="x")
+
+    @hookimpl
+    def register_exporters(self, register):
+        register("inplace", InPlace, description="x", suffixes=(".raw",))
+
+    @hookimpl
+    def register_conditioners(self, register):
+        register("fussy", lambda: Fussy(), description="x", cond_dim=4)
+
+
+class K:
+    plugin = Parts()
+
+
+class TestGood(K, ModelContract):
+    name = "good"
+
+class TestBatchdep(K, ModelContract):
+    name = "batchdep"
+
+class TestUnnamed(K, ModelContract):
+    name = "unnamed"
+
+class TestForgetful(K, RendererContract):
+    name = "forgetful"
+
+class TestUnseeded(K, OpContract):
+    name = "unseeded"
+
+class TestInplace(K, ExporterContract):
+    name = "inplace"
+    def read_back(self, path):
+        return path.stat().st_size // (16 * 16 * 3)
+
+class TestFussy(K, ConditionerContract):
+    name = "fussy"
+'''
+
+
+def test_the_kit_catches_broken_parts(tmp_path):
+    """Each broken part fails exactly the contract test that describes its mistake; a good one passes all."""
+    import os
+    import subprocess
+    import sys
+    import xml.etree.ElementTree as ET
+
+    (tmp_path / "test_broken.py").write_text(BROKEN)
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={tmp_path / 'r.xml'}",
+                           str(tmp_path / "test_broken.py")], capture_output=True, text=True, cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": ""})
+    results = {}
+    for case in ET.parse(tmp_path / "r.xml").iter("testcase"):
+        outcome = "failed" if case.find("failure") is not None or case.find("error") is not None else (
+            "skipped" if case.find("skipped") is not None else "passed")
+        results[f"{case.get('classname').rsplit('.', 1)[-1]}::{case.get('name')}"] = outcome
+    failed = sorted(k for k, v in results.items() if v == "failed")
+    assert failed == [
+        "TestBatchdep::test_batch_independent",
+        "TestBatchdep::test_pipes_into_a_clip_with_a_recipe",  # a clip decodes in other batches than decode()
+        "TestForgetful::test_bad_input_raises",  # an unknown option gives TypeError, not InvalidInputError
+        "TestForgetful::test_streamed_in_batches_equals_one_call",
+        "TestFussy::test_bad_input_raises",
+        "TestInplace::test_no_partial_file_on_error",
+        "TestUnnamed::test_is_a_generative_model_named_as_registered",
+        "TestUnnamed::test_pipes_into_a_clip_with_a_recipe",  # the recipe names 'tiny', not 'unnamed'
+        "TestUnseeded::test_deterministic_with_a_seed",
+    ], proc.stdout[-3000:]
+    assert not [k for k, v in results.items() if k.startswith("TestGood::") and v == "failed"], results
+    assert len([k for k in results if k.startswith("TestGood::")]) >= 15, proc.stdout[-3000:]
+
+
+def test_the_pytest_plugin_is_registered_and_imports_no_torch(tmp_path):
+    """Checked from a neutral folder: a stale ``*.egg-info`` in a checkout's root would shadow the metadata."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from importlib.metadata import entry_points\n"
+            "eps = [ep.value for ep in entry_points(group='pytest11') if ep.name == 'genart_kit']\n"
+            "assert eps == ['genart_kit.pytest_plugin'], eps\n"
+            "import genart_kit.pytest_plugin, genart_kit.testing\n"
+            "assert 'torch' not in sys.modules, 'the pytest plugin imported torch'\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_a_test_class_without_a_plugin_is_told_what_to_set():
+    """genart_plugin without a ``plugin`` attribute fails with the fix in the message (checked in-process)."""
+    from genart_kit import pytest_plugin
+
+    class Request:
+        cls = type("TestMine", (), {})
+        node = type("Node", (), {"name": "test_x"})()
+
+    with pytest.raises(pytest.fail.Exception, match="set plugin = <your plugin module>"):
+        pytest_plugin.genart_plugin.__wrapped__(Request())
