@@ -5,7 +5,7 @@ A checkpoint written by ``genart train`` is one ``.safetensors`` file holding
 * the model's ``state_dict`` under its own key names (``generator.net.0.weight``, ...);
 * optionally the training state under reserved prefixes: ``optim.<name>.<param index>.<key>`` (optimizer
   moments), ``rng.torch`` (the CPU RNG state), ``history.<loss>`` (per-step losses);
-* metadata key ``genart`` = a JSON document ``{"format": 1, "architecture": "gan", "model_config": {...},
+* metadata key ``genart`` = a JSON document ``{"format": 1, "architecture": "my-arch", "model_config": {...},
   "training": {...}, "versions": {...}}`` so the checkpoint rebuilds its own model.
 
 Loading never executes code from the file: safetensors is a plain tensor container. A pickle-based file
@@ -145,7 +145,7 @@ def shipped_weights(package_file: str | os.PathLike, name: str) -> str:
 
     Args:
         package_file: ``__file__`` of a module inside the plugin package.
-        name: registry name of the pretrained model (``"vae-mnist"``).
+        name: registry name of the pretrained model (``"my-model"``).
 
     Raises:
         CheckpointError: the file is missing from the installed package.
@@ -310,7 +310,7 @@ def load_state_into(model: torch.nn.Module, tensors: dict[str, torch.Tensor], *,
             detail.append(f"{len(unexpected)} unexpected weights (e.g. {', '.join(unexpected[:3])})")
         raise CheckpointError(
             f"checkpoint '{path}' does not match architecture '{arch}': {'; '.join(detail)}. "
-            "Pass the model name the checkpoint was trained as, and the same architecture options (latent_dim, width, extra_layers, ...)."
+            "Pass the model name the checkpoint was trained as, and the same architecture options it was trained with."
         )
     for k, v in state.items():
         if tuple(own[k].shape) != tuple(v.shape):
@@ -429,15 +429,15 @@ def build_model(factory: Any, arch: str | tuple[str, ...], *, checkpoint: Any = 
 
     Args:
         factory: ``factory(**model_config) -> GenerativeModel`` (the architecture class).
-        arch: the architecture name(s) a checkpoint must carry (``"gan"``, ``("vae", "cvae")``...).
+        arch: the architecture name(s) a checkpoint must carry (``"my-arch"`` or a tuple of names).
         checkpoint: optional path of a checkpoint; its ``model_config`` rebuilds the model and wins over
             *options* (a warning names each ignored option), also for the hyper-parameters it leaves out,
-            which are the architecture's defaults (``extra_layers`` 0, no ``ema``). A bare state dict
+            which are the architecture's defaults. A bare state dict
             without a config is built from *options*.
         device: see :func:`resolve_device`.
         defaults: architecture defaults, overridden by *options* and then by the checkpoint's config.
         options: user options (``latent_dim=...``, ``width=...``).
-        name: registry name to give the model (``"vae-mnist"``).
+        name: registry name to give the model (``"my-model"``).
         declared: the architecture's declared options, which a checkpoint's config is validated against.
 
     Raises:

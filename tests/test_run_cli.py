@@ -351,8 +351,6 @@ def test_replay_never_runs_embedded_source_without_opt_in(toy, tmp_path, capsys,
     import hashlib
     import json
 
-    from genart_kit.export.recipe import dumps_recipe
-
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "orig.png"
     assert main(["run", "toy.py", "-o", str(out), "--frames", "1", "-q"]) == 0
@@ -362,12 +360,7 @@ def test_replay_never_runs_embedded_source_without_opt_in(toy, tmp_path, capsys,
     rec["source"] = evil
     rec["sketch"] = dict(rec["sketch"], path=str(tmp_path / "gone" / "toy.py"),
                          sha256=hashlib.sha256(evil.encode()).hexdigest())
-    forged = tmp_path / "forged.png"
-    from PIL import PngImagePlugin
-    info = PngImagePlugin.PngInfo()
-    with Image.open(out) as im:
-        info.add_text("genart-kit:recipe", dumps_recipe(rec))
-        im.save(forged, pnginfo=info)
+    forged = _write_png_with_recipe(out, tmp_path / "forged.png", rec)
     assert read_recipe(forged)["source"] == evil, json.dumps(list(Image.open(forged).info))
     capsys.readouterr()
     assert main(["replay", str(forged), "-q", "--yes"]) == 1
@@ -531,18 +524,11 @@ def _forge_recipe_path(src: Path, forged: Path, sketch_file: Path) -> None:
     """Copy PNG *src* to *forged* with a recipe that names *sketch_file* (and its true sha256, as an attacker can)."""
     import hashlib
 
-    from PIL import PngImagePlugin
-
-    from genart_kit.export.recipe import dumps_recipe
-
     rec = read_recipe(src)
     rec.pop("source", None)
     rec["sketch"] = dict(rec["sketch"], path=str(sketch_file),
                          sha256=hashlib.sha256(sketch_file.read_bytes()).hexdigest())
-    info = PngImagePlugin.PngInfo()
-    info.add_text("genart-kit:recipe", dumps_recipe(rec))
-    with Image.open(src) as im:
-        im.save(forged, pnginfo=info)
+    _write_png_with_recipe(src, forged, rec)
 
 
 @pytest.mark.parametrize("is_sketch", [True, False])
@@ -593,20 +579,12 @@ def test_replay_asks_before_running_the_recorded_sketch_at_a_terminal(toy, tmp_p
     ("params", 3, "params"), ("frames", 100_000_000, "100000000 frames"), ("seed", "x", "seed"),
 ])
 def test_replay_refuses_odd_or_huge_recipes_before_rendering(toy, tmp_path, capsys, monkeypatch, field, value, message):
-    from PIL import PngImagePlugin
-
-    from genart_kit.export.recipe import dumps_recipe
-
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "orig.png"
     assert main(["run", "toy.py", "-o", str(out), "--frames", "1", "-q"]) == 0
     rec = read_recipe(out)
     rec[field] = value
-    info = PngImagePlugin.PngInfo()
-    info.add_text("genart-kit:recipe", dumps_recipe(rec))
-    forged = tmp_path / "odd.png"
-    with Image.open(out) as im:
-        im.save(forged, pnginfo=info)
+    forged = _write_png_with_recipe(out, tmp_path / "odd.png", rec)
     capsys.readouterr()
     assert main(["replay", str(forged), "-q", "--sketch", str(toy), "-o", "r.png"]) == 1
     err = capsys.readouterr().err
