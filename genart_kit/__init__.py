@@ -27,6 +27,8 @@ __all__ = [
     "GenartError",
     "hookimpl",
     "model",
+    "prompt",
+    "prompt_morph",
     "registry",
     "latent",
     "render",
@@ -36,7 +38,7 @@ __all__ = [
     "errors",
 ]
 
-_SUBMODULES = {"registry", "audio", "latent", "render", "export", "pipeline", "sketch", "errors", "hookspecs", "plugins", "training", "checkpoint"}
+_SUBMODULES = {"conditioning", "registry", "audio", "latent", "render", "export", "pipeline", "sketch", "errors", "hookspecs", "plugins", "training", "checkpoint"}
 
 if TYPE_CHECKING:  # pragma: no cover
     from .generative import GenerativeModel
@@ -74,6 +76,32 @@ def model(name: str, *, checkpoint: str | None = None, device: str | None = None
     else:  # otherwise the loader's own signature says what it takes
         check_options(f"model '{name}'", entry.resolve(), options, skip=("checkpoint", "device"))
     return registry.load("model", name, checkpoint=checkpoint, device=device, **options)
+
+
+def prompt(texts: Any, *, encoder: str | None = None) -> Any:
+    """A text prompt as a condition for any conditional model, resolved when the model decodes:
+    ``model.decode(z, condition=ga.prompt("a handwritten seven"))`` or ``path.with_condition(ga.prompt(...))``.
+    A list gives one prompt per frame. See :func:`genart_kit.conditioning.prompt`.
+
+    Raises:
+        InvalidInputError: not a string or a non-empty list of strings.
+    """
+    from .conditioning import prompt as _prompt
+
+    return _prompt(texts, encoder=encoder)
+
+
+def prompt_morph(prompts: Any, frames: int, *, hold: float = 0.25, loop: bool = False,
+                 encoder: str | None = None) -> Any:
+    """A per-frame condition morphing through *prompts* over *frames* frames (``path.with_condition(...)``);
+    see :func:`genart_kit.conditioning.prompt_morph` and, for a ready path, ``ga.latent.prompt_morph``.
+
+    Raises:
+        InvalidInputError: bad prompts, frames or hold.
+    """
+    from .conditioning import prompt_morph as _morph
+
+    return _morph(prompts, frames, hold=hold, loop=loop, encoder=encoder)
 
 
 def __getattr__(name: str) -> Any:

@@ -21,12 +21,15 @@ same clip rendered in batches of 49.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
 
 from .errors import InvalidInputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .conditioning import ConditionSpec
 
 Condition = Any  # None | int | Sequence[int] | torch.Tensor
 
@@ -89,6 +92,11 @@ class GenerativeModel(nn.Module):
         image_shape: (C, H, W) of decoded frames.
         num_classes: number of class labels for class-conditional models, else ``None``.
         cond_dim: length of a conditioning vector accepted by :meth:`decode`, else ``None``.
+        class_names: a name per class (``("0", ..., "9")``) for class-conditional models, else ``None``
+            (prompts are matched against these when no conditioner has a head for ``label_set``).
+        label_set: the class list's name (``"mnist-digits"``): a conditioner with a trained head for it uses it.
+        embedding_space: for vector-conditional models trained on text embeddings, the embedding space's name
+            (``"all-MiniLM-L6-v2"``), so a conditioner knows it can produce them.
         config: JSON-serialisable dict that rebuilds the architecture.
         decode_block: rows per network call in :meth:`decode` / :meth:`encode` (default 16; see the module
             docstring). As fast as one large call for the shipped models (measured: 0.97x the time of one
@@ -101,6 +109,9 @@ class GenerativeModel(nn.Module):
     image_shape: tuple[int, int, int] = (1, 28, 28)
     num_classes: int | None = None
     cond_dim: int | None = None
+    class_names: tuple[str, ...] | None = None
+    label_set: str | None = None
+    embedding_space: str | None = None
 
     def __init__(self) -> None:
         super().__init__()
@@ -121,6 +132,19 @@ class GenerativeModel(nn.Module):
     def conditional(self) -> bool:
         """Whether :meth:`decode` takes a condition."""
         return self.num_classes is not None or self.cond_dim is not None
+
+    @property
+    def condition_spec(self) -> "ConditionSpec | None":
+        """What :meth:`decode` takes as ``condition`` (a :class:`genart_kit.conditioning.ConditionSpec`), or
+        ``None`` for an unconditional model; prompts (:func:`genart_kit.conditioning.prompt`) resolve to it."""
+        from .conditioning import ConditionSpec
+
+        if self.num_classes is not None:
+            names = tuple(self.class_names) if self.class_names else None
+            return ConditionSpec("classes", int(self.num_classes), class_names=names, label_set=self.label_set)
+        if self.cond_dim is not None:
+            return ConditionSpec("embedding", int(self.cond_dim), space=self.embedding_space)
+        return None
 
     # ---------------------------------------------------------------------------------------- latents
     def sample_latents(self, n: int, seed: int | None = None, *, truncation: float | None = None) -> torch.Tensor:
@@ -184,6 +208,15 @@ class GenerativeModel(nn.Module):
             InvalidInputError: a condition for an unconditional model, a label out of range, a wrong shape,
                 or a missing condition for a model that needs one.
         """
+        from .conditioning import Conditioning
+
+        if isinstance(condition, Conditioning):  # a prompt: resolved against what this model takes
+            if not self.conditional:
+                raise InvalidInputError(f"model '{self.name}' is not conditional: a prompt cannot steer it; pick a "
+                                        "conditional model (genart list models shows them).")
+            if condition.length not in (None, 1, n):
+                raise InvalidInputError(f"got {condition.length} prompts for {n} latents; pass one prompt or one per latent.")
+            condition = condition.resolve(self.condition_spec)
         if condition is None:
             if self.conditional:
                 what = f"a class label 0..{self.num_classes - 1}" if self.num_classes else f"a [N, {self.cond_dim}] vector"

@@ -50,6 +50,7 @@ _NAMES = {
     "shift": "walks",
     "grid_sweep": "walks",
     "class_sweep": "walks",
+    "prompt_morph": "prompts",
     "encode": "images",
     "morph": "images",
     "mnist_digits": "images",

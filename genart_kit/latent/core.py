@@ -17,6 +17,7 @@ from typing import Any, Callable, Sequence
 import torch
 
 from ..errors import InvalidInputError
+from ..conditioning import Conditioning, concat_conditions
 
 ChunkFn = Callable[[int, int], torch.Tensor]
 
@@ -177,6 +178,10 @@ def _check_condition(condition: Any, length: int) -> Any:
     """Normalise a per-frame condition: ``None``, an int label, ``[T]`` int64 labels or ``[T, C]`` float32."""
     if condition is None:
         return None
+    if isinstance(condition, Conditioning):  # a prompt: resolved by the model that decodes the path
+        if condition.length not in (None, length):
+            raise InvalidInputError(f"got {condition.length} prompts for {length} frames; pass one prompt or one per frame.")
+        return condition
     if isinstance(condition, bool):
         raise InvalidInputError(f"condition must be a class label or vectors, got {condition!r}.")
     if isinstance(condition, int):
@@ -207,6 +212,15 @@ def _check_condition(condition: Any, length: int) -> Any:
     if not torch.isfinite(condition).all():
         raise InvalidInputError("condition vectors contain NaN or infinite values.")
     return condition.expand(length, -1).contiguous()
+
+
+def _take(cond: Any, indices: list[int]) -> Any:
+    """Frames *indices* of a per-frame condition (tensor or :class:`Conditioning`); ``None`` stays ``None``."""
+    if cond is None:
+        return None
+    if isinstance(cond, Conditioning):
+        return cond.take(indices)
+    return cond[indices]
 
 
 def _bad_condition(condition: torch.Tensor) -> Any:
@@ -283,6 +297,8 @@ class Latents:
             return None
         if isinstance(c, int):
             return torch.full((stop - start,), c, dtype=torch.int64)
+        if isinstance(c, Conditioning):
+            return c.take(range(start, stop))
         return c[start:stop]
 
     def chunk(self, start: int, stop: int) -> torch.Tensor:
@@ -326,7 +342,7 @@ class Latents:
             else:
                 fn = lambda a, b: torch.cat([self.chunk(i, i + 1) for i in idx[a:b]])  # noqa: E731
             cond = self.condition
-            return Latents(fn, len(idx), self._dim, condition=None if cond is None else cond[list(idx)],
+            return Latents(fn, len(idx), self._dim, condition=_take(cond, list(idx)),
                            description=f"{self.description}[{index.start}:{index.stop}:{index.step}]")
         if isinstance(index, bool) or not isinstance(index, int):
             raise InvalidInputError(f"index latents with an int or a slice, got {index!r}.")
@@ -354,7 +370,7 @@ class Latents:
         n = self._length
         cond = self.condition
         return Latents(lambda a, b: self.chunk(n - b, n - a).flip(0), n, self._dim,
-                       condition=None if cond is None else cond.flip(0), loop=self.loop,
+                       condition=_take(cond, list(range(n - 1, -1, -1))), loop=self.loop,
                        description=f"{self.description}.reverse()")
 
     def pingpong(self) -> "Latents":
@@ -447,6 +463,8 @@ class Latents:
         c = self._condition
         if isinstance(c, int):
             cond = f", label={c}"
+        elif isinstance(c, Conditioning):
+            cond = f", {type(c).__name__.lower()}"
         elif c is not None:
             cond = ", labels" if c.ndim == 1 else f", cond_dim={c.shape[1]}"
         return f"<Latents {self.description} T={self._length} D={self._dim}{cond}{', loop' if self.loop else ''}>"
@@ -490,7 +508,12 @@ def concat(*paths: Latents) -> Latents:
     conds = [p.condition for p in paths]
     if any(c is None for c in conds) and not all(c is None for c in conds):
         raise InvalidInputError("cannot concatenate conditional and unconditional paths; give every path a condition.")
-    cond = None if conds[0] is None else torch.cat(conds)  # type: ignore[arg-type]
+    if conds[0] is None:
+        cond = None
+    elif any(isinstance(c, Conditioning) for c in conds):
+        cond = concat_conditions(conds, [len(p) for p in paths])
+    else:
+        cond = torch.cat(conds)  # type: ignore[arg-type]
     offsets = [0]
     for p in paths:
         offsets.append(offsets[-1] + len(p))

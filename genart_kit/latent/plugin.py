@@ -21,6 +21,7 @@ OPS = [
     ("shift", f"{_M}.walks:shift", "move a path along a direction, by a constant or a ramp"),
     ("grid_sweep", f"{_M}.walks:grid_sweep", "latents on a grid spanned by two directions"),
     ("class_sweep", f"{_M}.walks:class_sweep", "step a class-conditional model through labels (count 0 -> 9)"),
+    ("prompt_morph", f"{_M}.prompts:prompt_morph", "morph a conditional model through text prompts"),
     ("encode", f"{_M}.images:encode", "encode real images (file, folder, MNIST digits) with a VAE"),
     ("morph", f"{_M}.images:morph", "morph between real images through a VAE's latent space"),
     ("from_tensor", f"{_M}.core:from_tensor", "wrap a [T, D] tensor as latents to pipe into a model"),

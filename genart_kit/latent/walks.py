@@ -287,6 +287,27 @@ def grid_sweep(
     return lat
 
 
+def conditioned_path(source: Any, latents: Any, frames: int, dim: int, condition: Any, *, seed: int,
+                     loop: bool) -> Latents:
+    """A path of *frames* latents carrying *condition*: *latents* itself when it is a :class:`Latents` of T
+    frames, else one fixed latent (the ``[D]`` vector given, or drawn from *source* with *seed*) held still.
+
+    Raises:
+        InvalidInputError: a path of the wrong length or latent size, or a bad vector.
+    """
+    if isinstance(latents, Latents):
+        if len(latents) != frames or latents.dim != dim:
+            raise InvalidInputError(f"latents must be a path of {frames} frames and D={dim}, got {list(latents.shape)}.")
+        return latents.with_condition(condition)
+    if latents is None:
+        from .core import keyframes
+
+        z = keyframes(source, 1, seed=seed)[0]
+    else:
+        z = as_vectors(latents, "latents", dim=dim)[0]
+    return Latents(lambda a, b: z.expand(b - a, -1).clone(), frames, dim, condition=condition, loop=loop)
+
+
 def class_sweep(
     source: Any,
     frames: int = 50,
@@ -355,17 +376,6 @@ def class_sweep(
         cond[torch.arange(frames), lab[nxt]] += w.float()
     else:
         cond = torch.tensor(labels, dtype=torch.int64)[seg]
-    if isinstance(latents, Latents):
-        if len(latents) != frames or latents.dim != dim:
-            raise InvalidInputError(f"latents must be a path of {frames} frames and D={dim}, got {list(latents.shape)}.")
-        out = latents.with_condition(cond)
-    else:
-        if latents is None:
-            from .core import keyframes
-
-            z = keyframes(source, 1, seed=seed)[0]
-        else:
-            z = as_vectors(latents, "latents", dim=dim)[0]
-        out = Latents(lambda a, b: z.expand(b - a, -1).clone(), frames, dim, condition=cond, loop=loop and blend > 0)
+    out = conditioned_path(source, latents, frames, dim, cond, seed=seed, loop=loop and blend > 0)
     out.description = describe_args("class_sweep", source=source, frames=frames, classes=labels, seed=seed, blend=blend)
     return out
