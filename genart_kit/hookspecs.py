@@ -67,8 +67,14 @@ def register_exporters(register: Register) -> None:
 
 @hookspec
 def register_conditioners(register: Register) -> None:
-    """Register conditioners that map a text prompt (or other input) to a conditioning vector. The loader
-    returns an object with ``encode(texts: list[str]) -> Tensor [N, cond_dim]``. Meta ``cond_dim``."""
+    """Register conditioners that turn text prompts into what conditional models take. The loader (called
+    with no arguments, once per process) returns an object with ``encode(texts: list[str]) -> Tensor
+    [N, cond_dim]`` float32 and ``condition(texts, spec) -> Tensor [N, spec.size]`` float32 for a model's
+    :class:`genart_kit.conditioning.ConditionSpec` (class vectors over its ``class_names`` / ``label_set``, or
+    embeddings in its ``space``); it raises ``InvalidInputError`` for a spec it cannot serve. Meta:
+    ``cond_dim`` (int), ``space`` (the embedding space's name), ``available`` (bool: its dependencies are
+    installed; checked without importing them), ``priority`` (int: the available conditioner with the
+    highest priority is the default), ``install`` (the command that makes it available)."""
 
 
 @hookspec
