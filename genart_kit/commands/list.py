@@ -30,6 +30,7 @@ def _shape(value: object) -> str:
 
 def handle(args: argparse.Namespace) -> int:
     """Print the catalogue of ``args.kind`` as a table or JSON."""
+    from ..errors import GenartError
     from ..registry import get_registry, model_status
     from ._output import print_json, print_table
 
@@ -58,6 +59,18 @@ def handle(args: argparse.Namespace) -> int:
     elif args.kind == "exporters":
         rows = [(e.name, " ".join(e.meta.get("suffixes", ())), e.plugin, e.description) for e in entries]
         print_table(["name", "suffixes", "plugin", "description"], rows)
+    elif args.kind == "conditioners":
+        from ..conditioning import default_conditioner
+
+        try:
+            default = default_conditioner(registry)
+        except GenartError:
+            default = None
+        rows = [(e.name, ("available" if e.meta.get("available", True) else "not installed")
+                 + (", default" if e.name == default else ""), e.meta.get("cond_dim", ""), e.plugin,
+                 e.description + ("" if e.meta.get("available", True) else f" ({e.meta.get('install', 'extra missing')})"))
+                for e in entries]
+        print_table(["name", "status", "dim", "plugin", "description"], rows)
     else:
         print_table(["name", "plugin", "description"], [(e.name, e.plugin, e.description) for e in entries])
     return 0

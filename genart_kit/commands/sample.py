@@ -24,13 +24,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             "name (vae-mnist, gan-mnist, cgan-mnist, cvae-mnist) or an architecture (gan, cgan, vae, cvae) with "
             "--checkpoint PATH from genart train."
         ),
-        epilog="Example: genart sample cgan-mnist -n 16 --label 7 --seed 3 -o sevens.png",
+        epilog="Examples: genart sample cgan-mnist -n 16 --label 7 --seed 3 -o sevens.png\n"
+               "          genart sample cgan-mnist --prompt \"a handwritten seven\" -n 64 -o sevens.png",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("model", metavar="MODEL", help="model name (see `genart list models`)")
     p.add_argument("-n", "--num", type=int, default=64, metavar="N", help="number of samples (default 64)")
     p.add_argument("--seed", type=int, default=0, help="latent seed (default 0)")
     p.add_argument("--label", type=int, default=None, metavar="L",
                    help="class label for conditional models (default: cycle through all labels)")
+    p.add_argument("--prompt", default=None, metavar="TEXT",
+                   help="text prompt for conditional models, e.g. \"a handwritten seven\" (see `genart list conditioners`)")
+    p.add_argument("--encoder", default=None, metavar="NAME",
+                   help="text conditioner for --prompt (default: the best installed; `genart list conditioners`)")
     p.add_argument("--checkpoint", default=None, metavar="PATH", help="weights written by genart train (.safetensors)")
     p.add_argument("--truncation", type=float, default=None, metavar="PSI", help="scale latents by PSI in (0, 1]")
     p.add_argument("--nrow", type=int, default=None, help="images per grid row (default: about sqrt(N))")
@@ -134,6 +140,31 @@ def _write_npy_chunks(out: Path, n: int, shape: tuple[int, ...], chunks: Any) ->
     return out
 
 
+def _prompt_condition(args: argparse.Namespace, model: Any) -> Any:
+    """The ``--prompt`` as a resolved condition for *model*; prints what it understood (the nearest classes
+    with their probability for a class-conditional model) to stderr."""
+    import sys
+    import warnings
+
+    from ..conditioning import PromptWarning, default_conditioner, describe_nearest, prompt
+
+    if not model.conditional:
+        from ..errors import InvalidInputError
+
+        raise InvalidInputError(f"model '{args.model}' is not conditional: a prompt cannot steer it.")
+    p = prompt(args.prompt, encoder=args.encoder)
+    spec = model.condition_spec
+    name = args.encoder or default_conditioner()
+    if spec.kind == "classes":
+        for text, near in p.explain(spec):
+            print(f"prompt ({name}): {describe_nearest(text, near)}", file=sys.stderr)
+            if near[0][1] < 0.5:
+                print("  the prompt names no class clearly: the images blend the nearest classes.", file=sys.stderr)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PromptWarning)  # already printed above
+        return p.resolve(spec)
+
+
 def handle(args: argparse.Namespace) -> int:
     """Load the model, decode ``args.num`` latents (seed ``args.seed``) and write ``args.out``."""
     import shutil
@@ -167,8 +198,18 @@ def handle(args: argparse.Namespace) -> int:
         )
     import torch
 
+    if args.prompt is not None and args.label is not None:
+        raise InvalidInputError("pass --label or --prompt, not both.")
+    if args.encoder is not None and args.prompt is None:
+        raise InvalidInputError("--encoder chooses the text encoder for --prompt; add --prompt TEXT.")
+    if args.prompt is not None and not (entry.meta.get("conditional") or entry.meta.get("num_classes")):
+        raise InvalidInputError(f"model '{args.model}' is not conditional: a prompt cannot steer it; try cgan-mnist or "
+                                "cvae-mnist (`genart list models` shows the conditional ones).")
     model = registry.load("model", args.model, checkpoint=args.checkpoint, device=args.device)
-    if model.num_classes is not None:
+    prompt = _prompt_condition(args, model) if args.prompt is not None else None
+    if prompt is not None:
+        pass
+    elif model.num_classes is not None:
         pass
     elif model.conditional:
         raise InvalidInputError(f"model '{args.model}' needs a conditioning vector; sample it from Python (model.decode(z, vectors)).")
@@ -189,7 +230,9 @@ def handle(args: argparse.Namespace) -> int:
     def chunks():
         for i in range(0, args.num, CHUNK):
             zi = z[i:i + CHUNK]
-            if model.num_classes is not None:
+            if prompt is not None:
+                ci = prompt
+            elif model.num_classes is not None:
                 ci = args.label if args.label is not None else (torch.arange(i, i + len(zi)) % model.num_classes).to(model.device)
             else:
                 ci = None

@@ -292,3 +292,18 @@ class ConditionerContract(Contract):
         for bad in ([3], [None], None):
             with pytest.raises(InvalidInputError):
                 c.encode(bad)
+
+    def test_condition_serves_its_embedding_space(self, genart_registry: Any) -> None:
+        """``condition(texts, spec)`` for a model taking this conditioner's embeddings gives ``encode``'s rows."""
+        from genart_kit.conditioning import ConditionSpec
+
+        meta = self.entry(genart_registry).meta
+        c = self.make()
+        if not hasattr(c, "condition"):
+            pytest.fail("a conditioner needs condition(texts, spec) (see docs/writing-plugins.md)", pytrace=False)
+        spec = ConditionSpec("embedding", int(meta["cond_dim"]), space=meta.get("space"))
+        out = c.condition(list(self.prompts), spec)
+        assert isinstance(out, torch.Tensor) and out.shape == (len(self.prompts), spec.size)
+        assert torch.allclose(out, c.encode(list(self.prompts)), atol=self.atol)
+        with pytest.raises(InvalidInputError):
+            c.condition(list(self.prompts), ConditionSpec("embedding", spec.size + 1, space="another-space"))
