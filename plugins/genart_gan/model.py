@@ -379,6 +379,9 @@ def load_cgan(checkpoint: Any = None, device: Any = None, **options: Any) -> GAN
     return build_model(GAN, "cgan", checkpoint=checkpoint, device=device, defaults=defaults, declared=CGAN_OPTIONS, options=options)
 
 
+MNIST_CLASS_NAMES = tuple(str(d) for d in range(10))
+
+
 def _weights(name: str) -> str:
     from genart_kit.checkpoint import shipped_weights
 
@@ -393,5 +396,8 @@ def load_pretrained_gan_mnist(checkpoint: Any = None, device: Any = None, **opti
 
 def load_pretrained_cgan_mnist(checkpoint: Any = None, device: Any = None, **options: Any) -> GAN:
     """``cgan-mnist``: the shipped class-conditional DCGAN trained on MNIST (labels 0-9)."""
-    return build_model(GAN, "cgan", checkpoint=checkpoint or _weights("cgan-mnist"), device=device,
+    model = build_model(GAN, "cgan", checkpoint=checkpoint or _weights("cgan-mnist"), device=device,
                        defaults=dict(_DEFAULTS, num_classes=10), declared=CGAN_OPTIONS, options=options, name="cgan-mnist")
+    model.class_names = MNIST_CLASS_NAMES  # prompts reach it through the text conditioner's digit head
+    model.label_set = "mnist-digits"
+    return model

@@ -231,6 +231,9 @@ def load_cvae(checkpoint: Any = None, device: Any = None, **options: Any) -> VAE
     return build_model(VAE, "cvae", checkpoint=checkpoint, device=device, defaults=defaults, declared=CVAE_OPTIONS, options=options)
 
 
+MNIST_CLASS_NAMES = tuple(str(d) for d in range(10))
+
+
 def _weights(name: str) -> str:
     from genart_kit.checkpoint import shipped_weights
 
@@ -245,5 +248,8 @@ def load_pretrained_vae_mnist(checkpoint: Any = None, device: Any = None, **opti
 
 def load_pretrained_cvae_mnist(checkpoint: Any = None, device: Any = None, **options: Any) -> VAE:
     """``cvae-mnist``: the shipped conditional VAE trained on MNIST (labels 0-9)."""
-    return build_model(VAE, "cvae", checkpoint=checkpoint or _weights("cvae-mnist"), device=device,
+    model = build_model(VAE, "cvae", checkpoint=checkpoint or _weights("cvae-mnist"), device=device,
                        defaults=dict(_DEFAULTS, num_classes=10), declared=CVAE_OPTIONS, options=options, name="cvae-mnist")
+    model.class_names = MNIST_CLASS_NAMES  # prompts reach it through the text conditioner's digit head
+    model.label_set = "mnist-digits"
+    return model
