@@ -138,7 +138,13 @@ def conditioner(name: str | None = None) -> Any:
                                 f"{', '.join(e.name for e in reg.entries('conditioner') if e.meta.get('available', True)) or 'none'}.")
     cache = _LOADED.setdefault(reg, {})
     if name not in cache:
+        from .context import report_stage
+
+        report_stage(f"loading text encoder '{name}'")  # the REPL's spinner says why the first prompt waits
         cache[name] = reg.load("conditioner", name)
+        warm = getattr(cache[name], "load", None)
+        if callable(warm):
+            warm()  # load the encoder's weights now, under that label, not inside the first render
     return cache[name]
 
 

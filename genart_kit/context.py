@@ -27,12 +27,22 @@ def default_cancel() -> Any:
     return getattr(_local, "cancel", None)
 
 
+def report_stage(label: str) -> None:
+    """Say what slow step the calling thread starts ("loading text encoder 'minilm'"); shown by the REPL
+    next to its spinner, ignored elsewhere."""
+    stage = getattr(_local, "stage", None)
+    if stage is not None:
+        stage(label)
+
+
 @contextlib.contextmanager
-def render_defaults(progress: Callable[[int, int], None] | None = None, cancel: Any = None) -> Iterator[None]:
-    """Within the block, renders on this thread that pass no *progress* / *cancel* use these."""
-    old = (getattr(_local, "progress", None), getattr(_local, "cancel", None))
-    _local.progress, _local.cancel = progress, cancel
+def render_defaults(progress: Callable[[int, int], None] | None = None, cancel: Any = None,
+                    stage: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Within the block, renders on this thread that pass no *progress* / *cancel* use these, and
+    :func:`report_stage` calls *stage*."""
+    old = (getattr(_local, "progress", None), getattr(_local, "cancel", None), getattr(_local, "stage", None))
+    _local.progress, _local.cancel, _local.stage = progress, cancel, stage
     try:
         yield
     finally:
-        _local.progress, _local.cancel = old
+        _local.progress, _local.cancel, _local.stage = old

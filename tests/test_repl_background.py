@@ -247,3 +247,25 @@ def test_is_clip_like_and_iter_frames_protocol():
 def test_materialize_bad_channels_names_the_shape():
     with pytest.raises(InvalidInputError, match=r"7 channels.*shape \[2, 5, 6, 7\]"):
         materialize(np.zeros((2, 5, 6, 7), np.uint8))
+
+
+def test_first_prompt_reports_loading_the_text_encoder_to_the_job(runner):
+    """The first prompt of a session loads the text encoder inside the job, and the spinner says so."""
+    import genart_text.plugin
+
+    from genart_kit import registry
+    from genart_kit.conditioning import conditioner
+
+    with registry.isolated(genart_text.plugin):
+        def work():
+            labels = []
+            job = current_job()
+            c = conditioner("tiny")
+            labels.append(job.label)
+            return c, labels
+
+        job = runner.submit(work, label="input")
+        job.wait(60)
+        c, labels = job.result
+    assert labels == ["loading text encoder 'tiny'"]
+    assert c._encoder is not None  # weights loaded under that label, not in the first render

@@ -39,6 +39,8 @@ def complete(c, text):
         ('registry.load("model", "v', ("model", "v")),
         ('reg.names("', ("kind", "")),
         ('clip.save("a.gif", format="w', ("exporter", "w")),
+        ('ga.prompt("a seven", encoder="ti', ("conditioner", "ti")),
+        ("ga.latent.prompt_morph(m, ['a', 'b'], 24, encoder='", ("conditioner", "")),
         ('ga.render.colormap("ma', ("colormap", "ma")),
         ('print("hello', None),
         ('ga.model("vae-mnist")', None),

@@ -172,3 +172,24 @@ def test_prompt_morph_sketch_renders(tmp_path):
 
     with Image.open(out) as im:
         assert im.n_frames == 12
+
+
+@pytest.mark.slow
+def test_docs_text_page_python_runs(tmp_path, monkeypatch):
+    """Every python block of docs/text.md runs as written (in a scratch folder)."""
+    import re
+
+    page = (ROOT / "docs" / "text.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", page, flags=re.S)
+    assert blocks, "docs/text.md has no python example"
+    monkeypatch.chdir(tmp_path)
+    ns: dict = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PromptWarning)
+        for block in blocks:
+            exec(compile(block, "docs/text.md", "exec"), ns)
+    assert ns["sevens"].shape == (8, 1, 28, 28) and ns["per_image"].shape == (3, 1, 28, 28)
+    from PIL import Image
+
+    with Image.open(tmp_path / "morph.gif") as im:
+        assert im.n_frames == 96 and im.size == (256, 256)

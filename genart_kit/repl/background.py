@@ -179,7 +179,8 @@ class Job:
                     self._thread_id = threading.get_ident()
                     self._in_user_code = True
                 # clip calls typed directly (clip.frames(), clip.save(...)) report to this job and obey Ctrl-C
-                with render_defaults(progress=lambda done, total: self.progress(done, total), cancel=self.cancel_event):
+                with render_defaults(progress=lambda done, total: self.progress(done, total), cancel=self.cancel_event,
+                                     stage=lambda label: self.progress(self.completed, None, label)):
                     self.result = self.fn()
                 self.status = "done"
             finally:

@@ -5,7 +5,7 @@
   evaluated), so completing never runs user code.
 * Registry names inside string arguments: ``ga.model("`` offers the models, and likewise
   ``op("``/``renderer("``/``exporter("``/``conditioner("``/``dataset("``, ``reg.get("renderer", "``,
-  ``reg.names("`` (the kinds), ``format="`` (exporters) and ``colormap("`` (matplotlib's colour maps).
+  ``reg.names("`` (the kinds), ``format="`` (exporters), ``encoder="`` (conditioners) and ``colormap("`` (matplotlib's colour maps).
 * Colon commands (``:wa`` → ``:watch``) and their arguments (files, loop names, sub-commands).
 
 Run it with prompt_toolkit's ``ThreadedCompleter`` so a slow lookup (e.g. a lazy submodule import) never
@@ -34,6 +34,7 @@ _STRING_ARG = re.compile(
     r"(?P<func>[A-Za-z_][\w.]*)\(\s*(?:(?P<kq>[\"'])(?P<kind>\w+)(?P=kq)\s*,\s*)?(?P<q>[\"'])(?P<prefix>[^\"'\\\n]*)$"
 )
 _FORMAT_KW = re.compile(r"\bformat\s*=\s*(?P<q>[\"'])(?P<prefix>[^\"'\\\n]*)$")
+_ENCODER_KW = re.compile(r"\bencoder\s*=\s*(?P<q>[\"'])(?P<prefix>[^\"'\\\n]*)$")  # ga.prompt(..., encoder="
 _DOTTED = re.compile(r"(?<![\w.])(?P<obj>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\.(?P<attr>\w*)$")
 _NAME = re.compile(r"(?<![\w.])(?P<name>[A-Za-z_]\w*)$")
 
@@ -58,6 +59,9 @@ def string_argument_kind(text_before_cursor: str) -> tuple[str, str] | None:
     m = _FORMAT_KW.search(text_before_cursor)
     if m:
         return ("exporter", m.group("prefix"))
+    m = _ENCODER_KW.search(text_before_cursor)
+    if m:
+        return ("conditioner", m.group("prefix"))
     m = _STRING_ARG.search(text_before_cursor)
     if not m:
         return None

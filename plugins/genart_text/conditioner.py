@@ -61,7 +61,15 @@ class TextConditioner:
         self._prototypes: dict[tuple[str, ...], torch.Tensor] = {}
 
     # ------------------------------------------------------------------------------------- encoding
+    def load(self) -> Any:
+        """Load the encoder's weights now (otherwise on the first :meth:`encode`); returns the encoder."""
+        return self._load()
+
     def _load(self) -> Any:
+        with self._lock:
+            return self._load_locked()
+
+    def _load_locked(self) -> Any:
         if self._encoder is None:
             if self.name == "minilm":
                 self._encoder = MiniLMEncoder()
