@@ -111,6 +111,31 @@ def _digit_name(rng: random.Random, d: int, *, typo: float = 0.08) -> str:
     return _typo(rng, word) if rng.random() < typo else word
 
 
+DISTRACTORS = [
+    "on a napkin", "in the rain", "like a snake", "on a wall", "in my notebook", "with a red pen", "for a poster",
+    "at night", "on lined paper", "in the sand", "very large", "made of smoke", "like a balloon", "with shadows",
+    "on a chalkboard", "by my grandmother", "in the corner", "drawn slowly", "round and soft", "with a tail",
+    "again", "for my homework", "as a tattoo", "in a dream", "on a receipt", "glowing", "upside down",
+]
+
+
+def _distract(rng: random.Random, text: str, extra: list[str]) -> str:
+    """Add a clause that says nothing about the digit ("a 7, on a napkin", "in the rain: 7"), so the head
+    learns to read the digit word among other words."""
+    clause = rng.choice(DISTRACTORS) if rng.random() < 0.6 else rng.choice(extra)
+    r = rng.random()
+    if r < 0.55:
+        return f"{text}, {clause}"
+    if r < 0.8:
+        return f"{text} {clause}"
+    return f"{clause}: {text}"
+
+
+def _typos(rng: random.Random, text: str, rate: float = 0.06) -> str:
+    """Keyboard typos in any word of *text* (each word of 4+ letters with probability *rate*)."""
+    return " ".join(_typo(rng, w) if rng.random() < rate else w for w in text.split(" "))
+
+
 def _style(rng: random.Random, text: str) -> str:
     """Vary casing, spacing and trailing punctuation the way people type."""
     r = rng.random()
@@ -146,12 +171,14 @@ def _single(rng: random.Random, d: int) -> str:
     return t.format(d=name, adj=rng.choice(ADJECTIVES), adj2=rng.choice(ADJECTIVES))
 
 
-def digit_prompts(n: int, seed: int = 0) -> list[tuple[str, list[float]]]:
+def digit_prompts(n: int, seed: int = 0, *, distractors: bool = False) -> list[tuple[str, list[float]]]:
     """*n* generated ``(prompt, soft class target [10])`` pairs: 70 % one digit, 17 % mixtures, 13 % off-topic.
 
     Args:
         n: number of pairs (an int >= 0).
         seed: the :class:`random.Random` seed; the same seed gives the same list.
+        distractors: also add clauses that say nothing about the digit (30 % of digit prompts) and typos in
+            any word (30 % of prompts): the head's training set, so it reads the digit among other words.
 
     Returns:
         a list of ``(str, list[float])``; each target is non-negative and sums to 1.
@@ -181,6 +208,10 @@ def digit_prompts(n: int, seed: int = 0) -> list[tuple[str, list[float]]]:
             else:
                 text = rng.choice(extra)
             target = [0.1] * 10
+        if distractors and r < 0.87 and rng.random() < 0.3:
+            text = _distract(rng, text, extra)
+        if distractors and rng.random() < 0.3:
+            text = _typos(rng, text)
         out.append((_style(rng, text), target))
     return out
 

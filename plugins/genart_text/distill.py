@@ -39,19 +39,24 @@ def _save_atomic(obj, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def embed(out: Path, seed: int) -> None:
-    """Phase 1: the distillation corpus and the head's labelled prompts, embedded by MiniLM."""
+def embed(out: Path, seed: int, head_only: bool = False) -> None:
+    """Phase 1: the distillation corpus and the head's labelled prompts, embedded by MiniLM
+    (``head_only``: re-make only the labelled prompts, keeping the distillation corpus's embeddings)."""
     import numpy as np
 
     from .corpus import digit_prompts, distillation_corpus
     from .encoders import MiniLMEncoder
 
-    texts = distillation_corpus(n_digit=150000, n_general=40000, seed=seed)
-    head = digit_prompts(60000, seed=seed + 100)
-    _log(out, f"corpus: {len(texts)} distillation texts, {len(head)} labelled prompts")
+    head = digit_prompts(60000, seed=seed + 100, distractors=True)
     teacher = MiniLMEncoder()
     t0 = time.time()
-    emb = teacher.encode_numpy(texts)
+    if head_only:
+        old = np.load(out / "corpus.npz")
+        emb, texts = old["emb"], json.loads((out / "corpus.json").read_text())["texts"]
+    else:
+        texts = distillation_corpus(n_digit=150000, n_general=40000, seed=seed)
+        emb = teacher.encode_numpy(texts)
+    _log(out, f"corpus: {len(texts)} distillation texts, {len(head)} labelled prompts")
     head_emb = teacher.encode_numpy([t for t, _ in head])
     _log(out, f"embedded in {time.time() - t0:.0f} s")
     tmp = out / "corpus.tmp.npz"
@@ -196,10 +201,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--save-every", type=int, default=500)
     p.add_argument("--epochs", type=int, default=8)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--head-only", action="store_true", help="embed: re-make only the head's labelled prompts")
     a = p.parse_args(argv)
     a.out.mkdir(parents=True, exist_ok=True)
     if a.phase == "embed":
-        embed(a.out, a.seed)
+        embed(a.out, a.seed, a.head_only)
     elif a.phase == "train":
         train(a.out, a.steps, a.batch, a.lr, a.save_every, a.seed)
     elif a.phase == "head":
