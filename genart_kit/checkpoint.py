@@ -188,6 +188,9 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], d
     path = Path(path)
     if not path.exists():
         raise CheckpointError(f"checkpoint '{path}' does not exist; check the path (genart train writes <out>/model.safetensors and <out>/checkpoint.safetensors; either works).")
+    if not path.is_dir() and not path.is_file():  # a FIFO would block the read forever; a device never ends
+        raise CheckpointError(f"checkpoint '{path}' is not a regular file (a FIFO, socket or device); pass the "
+                              ".safetensors file itself.")
     if path.is_dir():
         for cand in ("model.safetensors", "checkpoint.safetensors"):
             if (path / cand).exists():

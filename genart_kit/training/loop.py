@@ -40,7 +40,7 @@ from ..errors import CheckpointError, InvalidInputError
 from .data import ImageTensorDataset, load_dataset
 from .outputs import run_files, run_folder, save_grid, save_loss_curve
 from .progress import ProgressBar
-from .resume import check_resume_options, optim_tensors, restore_optim
+from .resume import check_resume_options, check_resume_state, optim_tensors, restore_optim
 from .stop import GracefulStop
 
 log = logging.getLogger(__name__)
@@ -308,15 +308,19 @@ def _train(cfg: TrainConfig, device: torch.device, rank: int, world: int) -> Tra
             )
         saved_cfg = config.get("model_config", {})
         state = config.get("state", {})
+        if not isinstance(state, dict) or not isinstance(saved_cfg, dict):
+            raise CheckpointError(f"--resume: '{ckpt_path}' is damaged: its state or model_config is not an object; "
+                                  "resume from another checkpoint or start a new run (--overwrite).")
         added: set[str] = set()
-        adapt = getattr(model, "adapt_resume_state", None)  # a model may add state on resume (e.g. weight averaging)
-        if callable(adapt) and isinstance(saved_cfg, dict):
-            tensors, added = adapt(tensors, saved_cfg, int(state.get("step", 0)))
         if not isinstance(state.get("optimizers"), dict) or not set(step_fn.optimizers) <= set(state["optimizers"]):
             raise CheckpointError(
                 f"--resume: '{ckpt_path}' is a model export (weights only), not a resumable training checkpoint "
                 "(no optimizer state); start a new run with another --out, or --overwrite to restart in this folder."
             )
+        check_resume_state(tensors, state, step_fn.optimizers, ckpt_path, rank)
+        adapt = getattr(model, "adapt_resume_state", None)  # a model may add state on resume (e.g. weight averaging)
+        if callable(adapt) and isinstance(saved_cfg, dict):
+            tensors, added = adapt(tensors, saved_cfg, int(state.get("step", 0)))
         check_resume_options(config, model.config, added, cfg, dataset.name, n, world, ckpt_path,
                              default_lr=getattr(step_fn, "default_lr", None), model_defaults=constructor_defaults(type(model)))
         load_state_into(model, tensors, path=ckpt_path, arch=cfg.model)

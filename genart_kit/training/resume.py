@@ -11,7 +11,7 @@ import torch
 
 from ..errors import CheckpointError
 
-__all__ = ["optim_tensors", "restore_optim", "check_resume_options"]
+__all__ = ["optim_tensors", "restore_optim", "check_resume_options", "check_resume_state"]
 
 
 def optim_tensors(name: str, opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -23,7 +23,7 @@ def optim_tensors(name: str, opt: torch.optim.Optimizer) -> tuple[dict[str, torc
         for key, value in state.items():
             t = value if isinstance(value, torch.Tensor) else torch.tensor(value)
             tensors[f"optim.{name}.{idx}.{key}"] = t
-    return tensors, {"param_groups": sd["param_groups"]}
+    return tensors, {"param_groups": sd["param_groups"], "state_keys": sorted(tensors)}
 
 
 def restore_optim(name: str, opt: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], meta: dict[str, Any], device: torch.device) -> None:
@@ -35,6 +35,68 @@ def restore_optim(name: str, opt: torch.optim.Optimizer, tensors: dict[str, torc
             idx, k = key[len(prefix):].split(".", 1)
             state.setdefault(int(idx), {})[k] = t if k == "step" else t.to(device)
     opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+
+
+def _counter(state: dict[str, Any], key: str, path: Path) -> int:
+    value = state.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise CheckpointError(f"--resume: '{path}' is damaged: state.{key} is {value!r}, not a count >= 0; "
+                              "resume from another checkpoint or start a new run (--overwrite).")
+    return value
+
+
+def _keeps_state(opt: Any) -> bool:
+    """Whether *opt* keeps per-parameter state (Adam-style moments, SGD momentum) once it has stepped."""
+    name = type(opt).__name__
+    if name == "SGD":
+        return any(g.get("momentum", 0) for g in opt.param_groups)
+    return True
+
+
+def check_resume_state(tensors: dict[str, torch.Tensor], state: Any, optimizers: dict[str, Any], path: Path,
+                       rank: int = 0) -> None:
+    """Refuse a training checkpoint missing any part of what an exact resume needs, naming the part: the
+    counters (``state.epoch/step/pos``), each optimizer's ``param_groups`` and moments (every tensor the
+    checkpoint recorded writing, or at least one after the first step for older files), the torch RNG
+    state of this rank (a full-length uint8 vector), and 1-D loss histories.
+
+    Raises:
+        CheckpointError: what is missing or damaged, and how to go on.
+    """
+    hint = "resume from another checkpoint or start a new run (--overwrite)."
+    if not isinstance(state, dict):
+        raise CheckpointError(f"--resume: '{path}' is damaged: its state is {type(state).__name__}, not an object; {hint}")
+    step = _counter(state, "step", path)
+    for key in ("epoch", "pos"):
+        _counter(state, key, path)
+    for name in optimizers:
+        meta = state["optimizers"].get(name)
+        if not isinstance(meta, dict) or not isinstance(meta.get("param_groups"), list) or \
+                not all(isinstance(g, dict) and isinstance(g.get("params"), list) for g in meta["param_groups"]):
+            raise CheckpointError(f"--resume: '{path}' is damaged: optimizer '{name}' param_groups are missing or "
+                                  f"not a list of groups; {hint}")
+        have = {k for k in tensors if k.startswith(f"optim.{name}.")}
+        recorded = meta.get("state_keys")
+        if isinstance(recorded, list):  # written by this version: exactly what was saved
+            missing = sorted(set(recorded) - have)
+            bad = bool(missing)
+        else:  # an older checkpoint: after a step, a stateful optimizer has some moments
+            missing, bad = [], step > 0 and not have and _keeps_state(optimizers[name])
+        if bad:
+            what = ", ".join(missing[:3]) + (" ..." if len(missing) > 3 else "") if missing else "all of them"
+            raise CheckpointError(f"--resume: '{path}' lacks optimizer '{name}' state ({what}); resuming would restart "
+                                  f"its moments from zero and diverge from the recorded run; {hint}")
+    key = f"rng.torch.{rank}" if f"rng.torch.{rank}" in tensors else "rng.torch.0"
+    rng = tensors.get(key)
+    expected = torch.get_rng_state().numel()
+    if rng is None or rng.ndim != 1 or rng.numel() != expected:
+        got = "missing" if rng is None else f"shape {list(rng.shape)}"
+        raise CheckpointError(f"--resume: '{path}' has no usable RNG state ({key}: {got}, expected [{expected}]); "
+                              f"the resumed run could not repeat the recorded one; {hint}")
+    for k, t in tensors.items():
+        if k.startswith("history.") and t.ndim != 1:
+            raise CheckpointError(f"--resume: '{path}' is damaged: {k} has shape {list(t.shape)}, not a 1-D loss "
+                                  f"history; {hint}")
 
 
 _RESUME_DATA_KEYS = ("limit", "image_size", "channels")  # data_dir / download only say where the files are
