@@ -230,33 +230,68 @@ def _check_resolved(cond: Any, n: int, spec: ConditionSpec, encoder: str | None)
 
 @dataclass
 class PromptMorph(Conditioning):
-    """Per-frame blends of a few prompts: frame t's condition is ``weights[t] @ condition(prompts)``
+    """Per-frame blends of a few prompts: frame t's condition is ``weights(t) @ condition(prompts)``
     (class vectors blend linearly; embeddings are blended then renormalised, normalised linear interpolation,
-    which stays on the unit sphere like slerp does).
+    which stays on the unit sphere like slerp does). Weights are computed for the frames asked for, so a long
+    clip costs no memory up front.
 
     Attributes:
-        prompts: the P prompts; weights: float64 nested list ``[T][P]``, rows summing to 1; encoder as Prompt.
+        prompts: the P prompts; frames: the clip length T; hold, loop: see :func:`prompt_morph`;
+        encoder: as :class:`Prompt`; indices: the frames this object covers (``None``: all T).
     """
 
     prompts: tuple[str, ...]
-    weights: Any
+    frames: int
+    hold: float = 0.25
+    loop: bool = False
     encoder: str | None = None
+    indices: Any = None
 
     @property
     def length(self) -> int | None:  # type: ignore[override]
-        return int(self.weights.shape[0])
+        return self.frames if self.indices is None else len(self.indices)
+
+    def weights(self, indices: Sequence[int] | None = None) -> Any:
+        """Blend weights float64 ``[len(indices), P]`` (rows sum to 1) for positions *indices* of this
+        object (default all of them)."""
+        import torch
+
+        frames = self.indices if self.indices is not None else range(self.frames)
+        if indices is not None:
+            frames = [frames[i] for i in indices]
+        t = torch.as_tensor(list(frames), dtype=torch.float64)
+        p, n = len(self.prompts), self.frames
+        pos = t * (p if self.loop else max(p - 1, 1)) / (n if self.loop else max(n - 1, 1))
+        seg = pos.floor().clamp(max=p - 1).long()
+        w = ((pos - seg - self.hold) / (1 - self.hold)).clamp(0, 1)
+        w = 0.5 - 0.5 * torch.cos(torch.pi * w)
+        nxt = (seg + 1) % p if self.loop else (seg + 1).clamp(max=p - 1)
+        out = torch.zeros(len(t), p, dtype=torch.float64)
+        rows = torch.arange(len(t))
+        out[rows, seg] += 1 - w
+        out[rows, nxt] += w
+        return out
+
+    def strongest(self, index: int) -> int:
+        """Which prompt dominates position *index* (for captions)."""
+        return int(self.weights([index])[0].argmax())
 
     def resolve(self, spec: ConditionSpec) -> Any:
         import torch
 
         base = Prompt(self.prompts, self.encoder, True).resolve(spec)
-        out = self.weights.to(torch.float32) @ base
+        out = self.weights().to(torch.float32) @ base
         if spec.kind == "embedding":
             out = torch.nn.functional.normalize(out, dim=-1)
         return out
 
     def take(self, indices: Sequence[int]) -> "PromptMorph":
-        return PromptMorph(self.prompts, self.weights[list(indices)], self.encoder)
+        mine = self.indices if self.indices is not None else range(self.frames)
+        if isinstance(indices, range) and isinstance(mine, range):
+            picked: Any = mine[indices.start:indices.stop:indices.step]
+        else:
+            picked = [mine[i] for i in indices]
+        return PromptMorph(self.prompts, self.frames, self.hold, self.loop, self.encoder, picked)
 
 
 def prompt(texts: str | Sequence[str], *, encoder: str | None = None) -> Prompt:
@@ -293,24 +328,12 @@ def prompt_morph(prompts: Sequence[str], frames: int, *, hold: float = 0.25, loo
     Raises:
         InvalidInputError: bad prompts, frames or hold.
     """
-    import torch
-
     texts = _check_texts(list(prompts) if not isinstance(prompts, str) else prompts)
     if isinstance(frames, bool) or not isinstance(frames, int) or frames < len(texts):
         raise InvalidInputError(f"frames must be an int >= the {len(texts)} prompts, got {frames!r}.")
-    if not isinstance(hold, (int, float)) or not 0 <= hold < 1:
+    if isinstance(hold, bool) or not isinstance(hold, (int, float)) or not 0 <= hold < 1:
         raise InvalidInputError(f"hold must be in [0, 1), got {hold!r}.")
-    p = len(texts)
-    pos = torch.arange(frames, dtype=torch.float64) * (p if loop else max(p - 1, 1)) / (frames if loop else max(frames - 1, 1))
-    seg = pos.floor().clamp(max=p - 1).long()
-    frac = pos - seg
-    w = ((frac - hold) / (1 - hold)).clamp(0, 1)
-    w = 0.5 - 0.5 * torch.cos(torch.pi * w)
-    nxt = (seg + 1) % p if loop else (seg + 1).clamp(max=p - 1)
-    weights = torch.zeros(frames, p, dtype=torch.float64)
-    weights[torch.arange(frames), seg] += 1 - w
-    weights[torch.arange(frames), nxt] += w
-    return PromptMorph(texts, weights, encoder)
+    return PromptMorph(texts, frames, float(hold), bool(loop), encoder)
 
 
 @dataclass

@@ -33,9 +33,9 @@ def sketch(p, seed, frames, size):
         raise ga.errors.InvalidInputError("give at least one prompt: -p prompts=\"a zero | a nine\"")
     style = ga.latent.noise_loop(model, frames, seed=seed, harmonics=2, radius=p.drift)
     path = ga.latent.prompt_morph(model, texts, frames, latents=style, hold=p.hold, encoder=p.encoder or None)
-    weights = path.condition.weights
+    morph = path.condition
     clip = path | model | ga.render.upscale(size) | ga.render.colormap(p.colormap)
     if p.caption:
-        clip = clip | ga.render.caption(lambda i: texts[int(weights[i].argmax())], position="top-left",
+        clip = clip | ga.render.caption(lambda i: texts[morph.strongest(i)], position="top-left",
                                         background_alpha=0.5)
     return clip

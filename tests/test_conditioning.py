@@ -143,18 +143,30 @@ def test_repeated_prompts_are_encoded_once(reg):
 
 
 def test_prompt_morph_weights():
-    w = prompt_morph(["a", "b", "c"], 21, hold=0.5).weights
+    w = prompt_morph(["a", "b", "c"], 21, hold=0.5).weights()
     assert w.shape == (21, 3)
     assert torch.allclose(w.sum(1), torch.ones(21, dtype=w.dtype))
     assert w[0].tolist() == [1, 0, 0] and w[-1].tolist() == [0, 0, 1]
     assert w[:, 1].max() == 1  # the middle prompt is reached exactly
     assert (w[1:, 0] <= w[:-1, 0] + 1e-12).all()  # the first prompt only fades out
-    looped = prompt_morph(["a", "b"], 20, loop=True).weights
+    looped = prompt_morph(["a", "b"], 20, loop=True).weights()
     assert looped[-1, 0] > 0.5  # fading back into the first prompt
     with pytest.raises(InvalidInputError, match="frames"):
         prompt_morph(["a", "b", "c"], 2)
     with pytest.raises(InvalidInputError, match="hold"):
         prompt_morph(["a", "b"], 10, hold=1.0)
+    with pytest.raises(InvalidInputError, match="hold"):
+        prompt_morph(["a", "b"], 10, hold=float("nan"))
+
+
+def test_prompt_morph_costs_no_memory_up_front():
+    """A billion-frame morph is a description; only the frames asked for are computed."""
+    long = prompt_morph(["a", "b"], 10**9)
+    assert len(long) == 10**9
+    chunk = long.take(range(10**9 - 3, 10**9))
+    assert chunk.weights().shape == (3, 2) and chunk.weights()[-1].tolist() == [0, 1]
+    assert torch.equal(prompt_morph(["a", "b", "c"], 50).take([7, 3]).weights(),
+                       prompt_morph(["a", "b", "c"], 50).weights()[[7, 3]])
 
 
 def test_prompt_path_through_a_pipeline_slices_reverses_and_concats(reg):
