@@ -321,6 +321,7 @@ def test_the_kit_catches_broken_parts(tmp_path):
         "TestForgetful::test_bad_input_raises",  # an unknown option gives TypeError, not InvalidInputError
         "TestForgetful::test_streamed_in_batches_equals_one_call",
         "TestFussy::test_bad_input_raises",
+        "TestFussy::test_condition_serves_its_embedding_space",  # it has no condition(texts, spec)
         "TestInplace::test_no_partial_file_on_error",
         "TestUnnamed::test_is_a_generative_model_named_as_registered",
         "TestUnnamed::test_pipes_into_a_clip_with_a_recipe",  # the recipe names 'tiny', not 'unnamed'
