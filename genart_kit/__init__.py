@@ -54,7 +54,9 @@ def model(name: str, *, checkpoint: str | None = None, device: str | None = None
         checkpoint: optional path of a ``.safetensors`` checkpoint written by ``genart train``.
         device: ``"cpu"``, ``"cuda"``, ``"cuda:1"``...; default CUDA when available, else CPU.
         **options: the model's options (``genart list models --json`` shows those a plugin declares),
-            checked before the loader runs.
+            checked before the loader runs. Inside a sketch run by ``genart run --size PX``, a model that
+            declares a ``size`` option gets ``size=PX`` unless one is passed
+            (:func:`genart_kit.context.model_defaults`).
 
     Returns:
         a :class:`genart_kit.generative.GenerativeModel` in eval mode.
@@ -68,9 +70,13 @@ def model(name: str, *, checkpoint: str | None = None, device: str | None = None
     from .options import check_option_values, options_from_meta
     from .registry import get_registry
 
+    from .context import default_model_options
+
     registry = get_registry()
     entry = registry.get("model", name)
     declared = options_from_meta(entry.meta)
+    taken = {o.name for o in declared}
+    options = {**{k: v for k, v in default_model_options().items() if k in taken}, **options}
     if declared or "options" in entry.meta:  # declared (options=[] too: none): same checks, "did you mean"
         options = check_option_values(options, declared, what=f"model '{name}'", where=f"model '{name}' option")
     else:  # otherwise the loader's own signature says what it takes

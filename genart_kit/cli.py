@@ -4,6 +4,11 @@ Sub-commands live one per module in :mod:`genart_kit.commands`; each module defi
 ``add_parser(sub)`` and a ``handle(args) -> int`` set as the parser's default ``handler``. Nothing here (nor in
 the command modules' top level) imports torch, so ``genart --help`` and listings stay fast.
 
+Plugins add sub-commands through the ``register_commands`` hook (:mod:`genart_kit.plugin_commands`); they
+are loaded only when the command given is not a built-in one (and for ``genart --help``), so built-in
+commands never pay for them. ``--plugins-dir DIR`` may come anywhere before ``--`` (``genart list models
+--plugins-dir DIR`` too), because the plugins must be known before the command line is parsed.
+
 Errors from the toolkit (:class:`~genart_kit.errors.GenartError`) print as one line on stderr and exit 1;
 ``--debug`` prints the traceback too. Ctrl-C exits 130.
 """
@@ -34,8 +39,15 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"genart: error: {message} (see `{self.prog} --help`)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser, with every sub-command found in :mod:`genart_kit.commands`."""
+def build_parser(*, plugin_commands: bool = False) -> argparse.ArgumentParser:
+    """The argument parser, with every sub-command found in :mod:`genart_kit.commands`.
+
+    Args:
+        plugin_commands: also add the sub-commands of the installed plugins (``register_commands``); this
+            builds the registry (imports the plugins' modules, not torch).
+
+    The sub-parsers action is the parser's ``commands`` attribute.
+    """
     from . import commands
 
     parser = _Parser(
@@ -65,7 +77,51 @@ def build_parser() -> argparse.ArgumentParser:
         modules.append(importlib.import_module(f"{commands.__name__}.{info.name}"))
     for module in sorted(modules, key=lambda m: (getattr(m, "ORDER", 100), m.__name__)):
         module.add_parser(sub)
+    parser.commands = sub  # type: ignore[attr-defined]
+    if plugin_commands:
+        from .plugin_commands import add_to_parser
+        from .registry import get_registry
+
+        add_to_parser(sub, get_registry().commands)
     return parser
+
+
+def split_plugins_dirs(argv: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Take every ``--plugins-dir DIR`` / ``--plugins-dir=DIR`` out of *argv*, wherever it is (before a
+    ``--``), so it works after the sub-command too.
+
+    Returns:
+        ``(dirs, the other arguments in order)``.
+
+    Raises:
+        SystemExit: (2) ``--plugins-dir`` is the last argument, with no DIR.
+    """
+    dirs: list[str] = []
+    rest: list[str] = []
+    items = list(argv)
+    i = 0
+    while i < len(items):
+        arg = items[i]
+        if arg == "--":
+            rest.extend(items[i:])
+            break
+        if arg == "--plugins-dir":
+            if i + 1 >= len(items):
+                _Parser(prog="genart").error("argument --plugins-dir: expected one argument")
+            dirs.append(items[i + 1])
+            i += 2
+            continue
+        if arg.startswith("--plugins-dir="):
+            dirs.append(arg.split("=", 1)[1])
+        else:
+            rest.append(arg)
+        i += 1
+    return dirs, rest
+
+
+def _command_word(argv: Sequence[str]) -> str | None:
+    """The sub-command of *argv* (its first argument not starting with ``-``), or ``None``."""
+    return next((a for a in argv if not a.startswith("-")), None)
 
 
 def _report_plugin_problems(strict: bool) -> int:
@@ -85,23 +141,30 @@ def _report_plugin_problems(strict: bool) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``genart`` console script; returns the exit status."""
-    parser = build_parser()
+    from .plugin_commands import BUILTIN_COMMANDS
+
+    dirs, argv = split_plugins_dirs(sys.argv[1:] if argv is None else argv)
+    if dirs:
+        from .registry import configure
+
+        configure(dirs)
+    word = _command_word(argv)
+    debug = "--debug" in (argv[:argv.index(word)] if word is not None else argv)
+    logging.basicConfig(  # before any plugin loads (plugin commands load them while the parser is built)
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="genart: %(levelname)s: %(message)s" if not debug else "%(name)s: %(levelname)s: %(message)s",
+    )
+    if not debug:
+        # Broken plugins are reported by `genart plugins`; don't repeat it on every command.
+        logging.getLogger("genart_kit.plugins").setLevel(logging.ERROR)
+    wants_plugins = word not in BUILTIN_COMMANDS and not (word is None and "--version" in argv)
+    parser = build_parser(plugin_commands=wants_plugins)
     args, extra = parser.parse_known_args(argv)
+    args.plugins_dir = [*args.plugins_dir, *dirs]
     if extra and not getattr(args, "takes_extra_args", False):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     args.extra = extra  # a command that builds flags at run time (genart train MODEL ...) parses them itself
-    logging.basicConfig(
-        level=logging.DEBUG if args.debug else logging.WARNING,
-        format="genart: %(levelname)s: %(message)s" if not args.debug else "%(name)s: %(levelname)s: %(message)s",
-    )
-    if not args.debug:
-        # Broken plugins are reported by `genart plugins`; don't repeat it on every command.
-        logging.getLogger("genart_kit.plugins").setLevel(logging.ERROR)
     try:
-        if args.plugins_dir:
-            from .registry import configure
-
-            configure(args.plugins_dir)
         if args.strict and (status := _report_plugin_problems(strict=True)):
             return status
         if getattr(args, "handler", None) is None:

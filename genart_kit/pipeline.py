@@ -34,6 +34,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import torch
 
+from .contracts import Exporter, LatentDecoder, Uint8Renderer
 from .errors import Cancelled, ExportError, GenartError, InvalidInputError
 from .latent.core import Latents
 from .render.base import Chain, Renderer, as_renderer, check_frames_tensor, is_renderer
@@ -113,7 +114,7 @@ class _LatentSource(_Source):
         if not hasattr(decoder, "decode") and hasattr(getattr(decoder, "__self__", None), "decode") and getattr(decoder, "__name__", "") == "decode":
             model = decoder.__self__  # `latents | vae.decode`
         self.model = model
-        self._user = not (hasattr(model, "decode") and hasattr(model, "latent_dim"))
+        self._user = not isinstance(model, LatentDecoder)
         if hasattr(model, "decode"):
             dim = getattr(model, "latent_dim", None)
             name = getattr(model, "name", type(model).__name__)
@@ -441,11 +442,11 @@ class Clip:
         object with ``write``) -> saves and returns the path."""
         if isinstance(other, Sink):
             return other.write(self)
-        if hasattr(other, "write") and not isinstance(other, Renderer):
+        if isinstance(other, Exporter) and not isinstance(other, Renderer):
             return self.save_with(other)
         r = as_renderer(other)
         if r is None:
-            if hasattr(other, "decode") and hasattr(other, "latent_dim"):
+            if isinstance(other, LatentDecoder):
                 raise InvalidInputError("a clip is already decoded; pipe latents into a model: latents | model | renderer.")
             return NotImplemented
         return self.with_renderers(r)
@@ -497,7 +498,7 @@ class Clip:
         total = len(self)
         # uint8 fast path: a last renderer with render_uint8 (a colour map) writes uint8 [B, H, W, C] directly
         last = self._renderers[-1] if (uint8 and self._renderers) else None
-        direct = last if last is not None and hasattr(last, "render_uint8") and last.warmup == 0 else None
+        direct = last if isinstance(last, Uint8Renderer) and last.warmup == 0 else None
         if direct is not None:
             chain = Chain(list(self._renderers[:-1])) if len(self._renderers) > 1 else None
         state = chain.init_state() if chain is not None else None
@@ -672,8 +673,10 @@ class Clip:
         target = _check_output(path)
         from .registry import get_registry
 
+        from .export.api import writer_of
+
         entry = get_registry().find_exporter(target.suffix)
-        return self.save_with(entry.resolve(), target, fps=fps, batch_size=batch_size, progress=progress,
+        return self.save_with(writer_of(entry), target, fps=fps, batch_size=batch_size, progress=progress,
                               cancel=cancel, recipe=recipe, **options)
 
     def save_with(self, exporter: Any, path: Any = None, *, fps: float = 24, batch_size: int = DEFAULT_BATCH,
@@ -681,10 +684,14 @@ class Clip:
         """Write with a given exporter object (``write(path, batches, fps=, total_frames=, recipe=)``).
 
         Raises:
-            ExportError / InvalidInputError / Cancelled: as for :meth:`save`.
+            ExportError / InvalidInputError / Cancelled: as for :meth:`save`; InvalidInputError too when
+                *exporter* has no ``write``.
         """
         if isinstance(exporter, type):
             exporter = exporter()
+        if not isinstance(exporter, Exporter):
+            raise InvalidInputError(f"{type(exporter).__name__} {exporter!r:.60} is not an exporter: it has no "
+                                    "write(path, batches, *, fps, ...) (genart_kit.contracts.Exporter).")
         if path is None:
             path = getattr(exporter, "path", None)
             if path is None:

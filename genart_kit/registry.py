@@ -6,18 +6,28 @@ process from the plugins (see :mod:`genart_kit.plugins`) and reached as ``ga.reg
 :func:`get_registry`.
 
 Two plugins registering the same name of the same kind is an error naming both: the name is withdrawn
-(using it raises :class:`~genart_kit.errors.PluginError`) and both plugins are reported.
+(using it raises :class:`~genart_kit.errors.PluginError`) and both plugins are reported. A name that is
+not a usable name (:func:`check_name`) marks its plugin ``error`` at registration.
+
+Besides the parts, the registry collects the sub-commands plugins add to ``genart``
+(``register_commands``, :attr:`Registry.commands`) and the names they add to sketches and the REPL
+(``register_namespace``: kind ``"name"``, :meth:`Registry.namespace`).
 """
 
 from __future__ import annotations
 
+import builtins
 import contextlib
+import keyword
+import logging
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping
 
 from .errors import InvalidInputError, PluginError, unknown_name
 from .plugins import PluginManager, import_object
+
+log = logging.getLogger(__name__)
 
 #: kind -> (hook name, plural used on the command line)
 KINDS: dict[str, tuple[str, str]] = {
@@ -27,8 +37,50 @@ KINDS: dict[str, tuple[str, str]] = {
     "exporter": ("register_exporters", "exporters"),
     "conditioner": ("register_conditioners", "conditioners"),
     "dataset": ("register_datasets", "datasets"),
+    "name": ("register_namespace", "names"),  # names added to the sketch/REPL namespace
 }
 PLURALS = {plural: kind for kind, (_, plural) in KINDS.items()}
+
+#: the longest registered name, in characters
+MAX_NAME = 100
+
+
+def check_name(name: object, kind: str = "model") -> str | None:
+    """Why *name* cannot be registered as a *kind*, or ``None`` when it can.
+
+    A name is a string of 1..:data:`MAX_NAME` characters, not only whitespace, with no control character
+    (NUL, newline, tab, DEL...: Unicode category ``Cc``) and no path separator (``/``, ``\\``): names end up
+    in file names, recipes, tables and shell commands. A ``"name"`` (a namespace name) must also be a
+    Python identifier that does not start with ``_`` and is neither a keyword nor a Python builtin.
+
+    Args:
+        name: the name a plugin passed to ``register``.
+        kind: one of :data:`KINDS`.
+
+    Returns:
+        a one-line reason (``"contains '/'"``), or ``None``.
+    """
+    import unicodedata
+
+    if not isinstance(name, str):
+        return f"is a {type(name).__name__}, not a string"
+    if not name.strip():
+        return "is empty" if not name else "is only whitespace"
+    if len(name) > MAX_NAME:
+        return f"is {len(name)} characters long (at most {MAX_NAME})"
+    bad = next((c for c in name if unicodedata.category(c) == "Cc"), None)
+    if bad is not None:
+        return f"contains the control character {bad!r}"
+    for sep in ("/", "\\"):
+        if sep in name:
+            return f"contains the path separator {sep!r}"
+    if kind == "name":
+        if not name.isidentifier() or name.startswith("_"):
+            return "is not a Python identifier without a leading '_'"
+        if keyword.iskeyword(name) or keyword.issoftkeyword(name) or hasattr(builtins, name):
+            return "is a Python keyword or builtin"
+    return None
+
 
 
 @dataclass(frozen=True)
@@ -68,10 +120,22 @@ class Entry:
         return load_entry(self, *args, **kwargs)
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready dict of the cheap metadata (the loader as its reference string)."""
+        """JSON-ready dict of the cheap metadata (the loader as its reference string; declared options as
+        :meth:`genart_kit.options.Option.as_dict` dicts; tuples as lists)."""
         loader = self.loader if isinstance(self.loader, str) else f"{getattr(self.loader, '__module__', '?')}:{getattr(self.loader, '__qualname__', repr(self.loader))}"
-        meta = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.meta.items()}
+        meta = {k: _json_meta(v) for k, v in self.meta.items()}
         return {"name": self.name, "kind": self.kind, "plugin": self.plugin, "description": self.description, "loader": loader, **meta}
+
+
+def _json_meta(value: Any) -> Any:
+    """A meta value as JSON-ready data: :class:`~genart_kit.options.Option` s as dicts, tuples as lists."""
+    from .options import Option
+
+    if isinstance(value, Option):
+        return value.as_dict()
+    if isinstance(value, (list, tuple)):
+        return [_json_meta(v) for v in value]
+    return value
 
 
 class Registry:
@@ -79,6 +143,11 @@ class Registry:
 
     Args:
         manager: the plugin manager whose hooks fill the catalogues (a default one when ``None``).
+
+    Attributes:
+        plugins: the plugin manager (``plugins.problems()``: the plugins that failed, with reasons).
+        commands: sub-command name -> :class:`genart_kit.plugin_commands.PluginCommand`, the commands
+            healthy plugins add to ``genart`` (``register_commands``).
     """
 
     def __init__(self, manager: PluginManager | None = None) -> None:
@@ -91,6 +160,12 @@ class Registry:
         staged: dict[str, list[Entry]] = {}
         for kind, (hook, _) in KINDS.items():
             self.plugins.call_each(hook, lambda plugin, kind=kind: {"register": self._make_register(kind, plugin, staged)})
+        from .plugin_commands import collect_commands, make_register_command
+
+        staged_commands: dict[str, list[Any]] = {}
+        self.plugins.call_each("register_commands",
+                               lambda plugin: {"register": make_register_command(plugin, self.plugins.infos[plugin],
+                                                                                 staged_commands)})
         # Phase 2: keep only the contributions of plugins whose every hook succeeded.
         from .plugins import BUILTIN_PLUGINS
 
@@ -99,13 +174,29 @@ class Registry:
             if self.plugins.infos[plugin].status == "ok":
                 for entry in entries:
                     self._add(entry)
+        self.commands = collect_commands(staged_commands, self.plugins.infos)
 
     def _make_register(self, kind: str, plugin: str, staged: dict[str, list[Entry]]) -> Callable[..., Entry]:
         def register(name: str, loader: Any, *, description: str = "", **meta: Any) -> Entry:
-            """Register *name* with *loader* (``"module:attr"`` or a callable) and cheap metadata."""
-            if not isinstance(name, str) or not name.strip():
-                raise InvalidInputError(f"plugin '{plugin}' registered a {kind} with an empty or non-string name: {name!r}.")
-            if not (isinstance(loader, str) and ":" in loader) and not callable(loader):
+            """Register *name* with *loader* (``"module:attr"`` or a callable) and cheap metadata.
+
+            Raises:
+                InvalidInputError: a bad name (:func:`check_name`) or loader; the plugin is marked ``error``
+                    with the reason, so none of its parts is registered even if it catches the error.
+            """
+            reason = check_name(name, kind)
+            if reason is not None:
+                shown = repr(name) if not isinstance(name, str) or len(name) <= 40 else repr(name[:40]) + "..."
+                message = (f"plugin '{plugin}' registered a {kind} with the name {shown}, which {reason}; "
+                           f"give it a name of 1..{MAX_NAME} characters without control characters or '/' or '\\'")
+                if kind == "name":
+                    message = (f"plugin '{plugin}' registered the namespace name {shown}, which {reason}; "
+                               "give it a Python identifier that is not a keyword, a builtin or '_'-prefixed")
+                self.plugins.infos[plugin].fail(message)
+                raise InvalidInputError(message + ".")
+            if kind == "name" and not isinstance(loader, str):
+                pass  # any object can be a namespace value
+            elif not (isinstance(loader, str) and ":" in loader) and not callable(loader):
                 raise InvalidInputError(
                     f"plugin '{plugin}' registered {kind} '{name}' with loader {loader!r}; "
                     "pass 'package.module:attribute' or a callable."
@@ -218,12 +309,29 @@ class Registry:
         * ``op``: the op function itself (``load("op", "slerp")``), with any arguments bound
           (:func:`functools.partial`);
         * ``exporter``: the writer object (``write(path, batches, *, fps, ...)``); a class is instantiated
-          with the arguments.
+          with the arguments;
+        * ``name`` (a namespace name): the object itself, uncalled.
 
         Raises:
             UnknownNameError / PluginError: see :meth:`get`; whatever the factory raises for bad options.
         """
         return load_entry(self.get(kind, name), *args, **kwargs)
+
+    def namespace(self) -> dict[str, Any]:
+        """The names plugins add to sketches and the REPL (``register_namespace``): name -> object.
+
+        A name whose ``"module:attr"`` does not resolve is left out with a warning, and marks its plugin
+        ``error`` (as ``--strict`` would); the other names are still given.
+        """
+        out: dict[str, Any] = {}
+        for entry in self.entries("name"):
+            try:
+                out[entry.name] = entry.resolve()
+            except Exception as exc:  # noqa: BLE001 - one plugin's broken name must not break a sketch
+                reason = f"namespace name '{entry.name}': loader '{entry.loader}' does not resolve ({exc})"
+                self.plugins.infos[entry.plugin].fail(reason)
+                log.warning("plugin %s: %s", entry.plugin, reason)
+        return out
 
     def find_exporter(self, suffix: str) -> Entry:
         """The exporter whose ``meta["suffixes"]`` contains *suffix* (``".gif"``; case-insensitive).
@@ -284,6 +392,10 @@ def model_status(meta: Mapping[str, Any]) -> str:
 def load_entry(entry: Entry, *args: Any, **kwargs: Any) -> Any:
     """:meth:`Registry.load` for one entry (the per-kind rule lives here, once)."""
     obj = entry.resolve()
+    if entry.kind == "name":
+        if args or kwargs:
+            raise InvalidInputError(f"namespace name '{entry.name}' is an object, not a factory: load it without arguments.")
+        return obj
     if entry.kind == "op":
         if args or kwargs:
             import functools
@@ -397,6 +509,11 @@ def entries(kind: str) -> list[Entry]:
 def load(kind: str, name: str, *args: Any, **kwargs: Any) -> Any:
     """``get_registry().load(kind, name, ...)``: the ready-to-use object (see :meth:`Registry.load`)."""
     return get_registry().load(kind, name, *args, **kwargs)
+
+
+def namespace() -> dict[str, Any]:
+    """``get_registry().namespace()``: name -> object for the names plugins add to sketches and the REPL."""
+    return get_registry().namespace()
 
 
 def find_exporter(suffix: str) -> Entry:

@@ -19,6 +19,9 @@ A sketch (see ``sketches/latent_walk.py``)::
 
 ``sketch`` may declare any subset of ``p, seed, frames, size, fps`` (matched by name; the first positional
 parameter gets ``p``). It returns a :class:`~genart_kit.pipeline.Clip` (or frames ``[T, C, H, W]``).
+While it runs, the run's ``size`` (``genart run --size PX``) is the default ``size`` option of every model
+that declares one (``ga.model("cppn")`` renders at PX; an explicit ``size=`` wins). A sketch's module starts
+with the names plugins add through ``register_namespace`` (its own definitions win).
 
 ``load_sketch(path)`` -> :class:`Sketch` (``.params``, ``.render(overrides, seed=, frames=, fps=, size=)``);
 :class:`Watcher` / :func:`watch` re-render when the sketch or a local module it imports is saved, keep the
@@ -295,6 +298,13 @@ def _is_local(module: types.ModuleType, folder: str) -> bool:
     return True
 
 
+def _plugin_names() -> dict[str, Any]:
+    """The names plugins add to sketches (``register_namespace``): name -> object."""
+    from .registry import get_registry
+
+    return get_registry().namespace()
+
+
 def _exec_module(path: Path, source: str | None = None) -> tuple[types.ModuleType, set[str]]:
     """Execute a sketch file as a fresh module; return it and the names of local modules it imported."""
     folder = os.path.realpath(path.parent)
@@ -313,6 +323,7 @@ def _exec_module(path: Path, source: str | None = None) -> tuple[types.ModuleTyp
             sys.path.insert(0, folder)
         sys.modules[mod_name] = module
         try:
+            module.__dict__.update(_plugin_names())
             text = path.read_text(encoding="utf-8") if source is None else source
             code = compile(text, str(path), "exec")
             exec(code, module.__dict__)  # noqa: S102 - running the user's sketch is the point
@@ -426,8 +437,11 @@ class Sketch:
         opts = self.options(seed, frames, fps, size)
         p = Params(values)
         kwargs = {"p": p, **opts}
+        from .context import model_defaults
+
         try:
-            result = _call(self.function, kwargs)
+            with model_defaults(size=opts["size"]):  # --size reaches models that declare a size option
+                result = _call(self.function, kwargs)
         except GenartError:
             raise
         except BaseException as exc:  # noqa: BLE001 - the user's code (SystemExit too): report it as a sketch error

@@ -89,7 +89,7 @@ def test_usage_errors_are_one_line():
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         "genart: error: argument KIND: invalid choice: 'modles' (choose from 'models', 'ops', 'renderers', "
-        "'exporters', 'conditioners', 'datasets') (see `genart list --help`)"
+        "'exporters', 'conditioners', 'datasets', 'names', 'commands') (see `genart list --help`)"
     ]
 
 

@@ -1,4 +1,5 @@
-"""``genart list KIND``: the registry's catalogue of models, ops, renderers, exporters, conditioners, datasets."""
+"""``genart list KIND``: the registry's catalogue of models, ops, renderers, exporters, conditioners, datasets,
+the names plugins add to sketches and the REPL, and the sub-commands they add to ``genart``."""
 
 from __future__ import annotations
 
@@ -6,14 +7,14 @@ import argparse
 
 ORDER = 11
 
-_CHOICES = ["models", "ops", "renderers", "exporters", "conditioners", "datasets"]
+_CHOICES = ["models", "ops", "renderers", "exporters", "conditioners", "datasets", "names", "commands"]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register the ``list`` sub-command."""
     p = sub.add_parser(
         "list",
-        help="list models, ops, renderers, exporters, conditioners or datasets",
+        help="list models, ops, renderers, exporters, conditioners, datasets, names or commands",
         description="List what the installed plugins register, without loading any model (fast).",
     )
     p.add_argument("kind", choices=_CHOICES, metavar="KIND", help="one of: " + ", ".join(_CHOICES))
@@ -35,6 +36,15 @@ def handle(args: argparse.Namespace) -> int:
     from ._output import print_json, print_table
 
     registry = get_registry()
+    if args.kind == "commands":  # sub-commands plugins add (register_commands); not registry entries
+        commands = list(registry.commands.values())
+        if args.json:
+            print_json([{"name": c.name, "plugin": c.plugin, "help": c.help} for c in commands])
+        elif not commands:
+            print("No plugin adds a command. See `genart plugins` for plugins that failed to load.")
+        else:
+            print_table(["name", "plugin", "help"], [(f"genart {c.name}", c.plugin, c.help) for c in commands])
+        return 0
     entries = registry.entries(args.kind)
     if args.json:
         print_json([e.as_dict() for e in entries])

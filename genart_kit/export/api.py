@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ..errors import unknown_name
+from ..errors import PluginError, unknown_name
 
 
 def _entries() -> list[tuple[str, Any, tuple[str, ...]]]:
@@ -23,14 +23,37 @@ def _entries() -> list[tuple[str, Any, tuple[str, ...]]]:
         return [(name, loader, suffixes) for name, loader, _d, suffixes in BUILTIN_EXPORTERS]
 
 
-def _resolve(obj: Any) -> Any:
-    if hasattr(obj, "resolve"):
-        return obj.resolve()
-    if isinstance(obj, str):
-        import importlib
+def writer_of(entry: Any) -> Any:
+    """The writer of an exporter registry entry, by :meth:`Registry.load`'s rule (a class is instantiated).
 
-        mod, _, attr = obj.partition(":")
-        return getattr(importlib.import_module(mod), attr)
+    Raises:
+        PluginError: the loader does not resolve, or what it gives has no ``write`` (it is not a
+            :class:`~genart_kit.contracts.Exporter`).
+    """
+    from ..contracts import Exporter
+
+    writer = entry.load()
+    if not isinstance(writer, Exporter):
+        raise PluginError(f"exporter '{entry.name}' of plugin '{entry.plugin}' gives {type(writer).__name__} "
+                          f"{writer!r:.60}, which has no write(path, batches, *, fps, ...); the plugin must register "
+                          "a writer (see docs/writing-plugins.md).")
+    return writer
+
+
+def _resolve(obj: Any) -> Any:
+    """The writer of a registry entry (:func:`writer_of`), of a ``"module:attr"`` string, or *obj* itself.
+
+    Raises:
+        PluginError: see :func:`writer_of`; a ``"module:attr"`` that does not resolve.
+    """
+    from ..registry import Entry
+
+    if isinstance(obj, Entry):
+        return writer_of(obj)
+    if isinstance(obj, str):
+        from ..plugins import import_object
+
+        return import_object(obj)
     return obj
 
 

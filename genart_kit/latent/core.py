@@ -16,6 +16,7 @@ from typing import Any, Callable, Sequence
 
 import torch
 
+from ..contracts import LatentDecoder
 from ..errors import InvalidInputError
 from ..conditioning import Conditioning, concat_conditions
 
@@ -537,7 +538,7 @@ def describe_args(name: str, **kwargs: Any) -> str:
             v = f"tensor{list(v.shape)}"
         elif isinstance(v, Latents):
             v = f"<{v.description}>"
-        elif hasattr(v, "latent_dim") and hasattr(v, "decode"):
+        elif isinstance(v, LatentDecoder):
             v = getattr(v, "name", type(v).__name__)
         else:
             v = repr(v)

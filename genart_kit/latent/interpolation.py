@@ -18,6 +18,7 @@ from typing import Any, Callable, Sequence
 
 import torch
 
+from ..contracts import LatentDecoder
 from ..errors import InvalidInputError
 from .core import Latents, as_vectors, check_float, check_frames, check_seed, describe_args, keyframes, source_info
 
@@ -264,7 +265,7 @@ def interpolate(
     interp = _METHODS[method]
     ease_fn = _easing(easing)
     random_keys = (isinstance(source, int) and not isinstance(source, bool)) or (
-        hasattr(source, "latent_dim") and hasattr(source, "decode")
+        isinstance(source, LatentDecoder)
     )
     if random_keys and not isinstance(keys, (int, bool)) and keys is not None:
         # interpolate(model, frames, keys=tensor): explicit keyframes, checked against the model's D

@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 import torch
 
+from ..contracts import LatentDecoder
 from ..errors import InvalidInputError
 
 Shape = tuple[int, int, int]
@@ -213,7 +214,7 @@ def as_renderer(obj: Any) -> Renderer | None:
     anything else gives ``None``. Models and clips are not renderers."""
     if isinstance(obj, Renderer):
         return obj
-    if hasattr(obj, "latent_dim") and hasattr(obj, "decode"):
+    if isinstance(obj, LatentDecoder):
         return None
     from ..pipeline import Clip
 

@@ -54,6 +54,7 @@ from .loops import LoopManager
 from .preview_term import TerminalPreview, fit, half_block_ansi, tile, to_rgb
 
 log = logging.getLogger(__name__)
+_PLUGIN_NAMES_LOCK = threading.Lock()
 
 __all__ = ["Repl", "main", "is_complete", "default_history_path", "format_exception"]
 
@@ -410,6 +411,24 @@ class Repl:
         from ..registry import get_registry
 
         get_registry()
+        self._add_plugin_names()
+
+    def _add_plugin_names(self) -> None:
+        """Add the names plugins give the session (``register_namespace``) once, without replacing any
+        name the session already has (``ga``, the helpers, the user's own variables win)."""
+        with _PLUGIN_NAMES_LOCK:  # the preloader thread and the first job may both get here
+            if getattr(self, "_plugin_names_added", False):
+                return
+            self._plugin_names_added = True
+            from ..registry import get_registry
+
+            try:
+                names = get_registry().namespace()
+            except Exception as exc:  # noqa: BLE001 - a broken plugin must not stop the session
+                log.warning("names from plugins not added: %s", exc)
+                return
+            for name, obj in names.items():
+                self.namespace.setdefault(name, obj)
 
     def _registry_pairs(self, kind: str) -> list[tuple[str, str]]:
         from ..registry import get_registry
@@ -626,6 +645,7 @@ class Repl:
         ns = self.namespace
 
         def run() -> Any:
+            self._add_plugin_names()
             self.current_source = source  # what helpers such as loop() record for :save's recipe
             if body is not None:
                 exec(body, ns)  # noqa: S102 - executing the user's code is the point of a REPL

@@ -36,6 +36,7 @@ import torch
 
 from ..checkpoint import (atomic_write_bytes, constructor_defaults, load_checkpoint, load_state_into, package_versions,
                           resolve_device, save_checkpoint)
+from ..contracts import Trainable, TrainingStep
 from ..errors import CheckpointError, InvalidInputError
 from .data import ImageTensorDataset, load_dataset
 from .outputs import run_files, run_folder, save_grid, save_loss_curve
@@ -291,7 +292,14 @@ def _train(cfg: TrainConfig, device: torch.device, rank: int, world: int) -> Tra
                 f"pass --num-classes {dataset.num_classes}."
             )
     model.to(device).train()
+    if not isinstance(model, Trainable):
+        raise InvalidInputError(f"model '{cfg.model}' has no training_step(lr=...); genart train needs one "
+                                "(see genart_kit.contracts.Trainable and docs/writing-plugins.md).")
     step_fn = model.training_step(lr=cfg.lr)
+    if not isinstance(step_fn, TrainingStep):
+        missing = [m for m in ("modules", "optimizers", "wrap", "__call__") if not hasattr(step_fn, m)]
+        raise InvalidInputError(f"model '{cfg.model}'.training_step() returned {type(step_fn).__name__}, which lacks "
+                                f"{', '.join(missing)} (see genart_kit.contracts.TrainingStep).")
     history: dict[str, list[float]] = {}
     epoch, step, pos = 0, 0, 0  # epoch index, global step, batches done in the current epoch
     invocations: list[str] = []
@@ -497,6 +505,8 @@ def _train(cfg: TrainConfig, device: torch.device, rank: int, world: int) -> Tra
                     if not all(math.isfinite(v) for v in last.values()):
                         raise InvalidInputError(f"training diverged at step {step} (losses {last}); lower --lr or change --seed.")
                     bar.update(step, last, images_seen / max(time.perf_counter() - t_start - io_time[0], 1e-9))
+                    if pos >= steps_per_epoch:
+                        break  # the epoch's end below saves and checks for a stop, with the state normalised
                     if stop_requested():
                         interrupted = True
                         break
@@ -504,12 +514,14 @@ def _train(cfg: TrainConfig, device: torch.device, rank: int, world: int) -> Tra
                         timed(save)
                 if interrupted:
                     break
-                if pos >= steps_per_epoch:
+                if pos >= steps_per_epoch:  # a checkpoint never says "pos = steps_per_epoch": (epoch + 1, 0)
                     epoch += 1
                     pos = 0
                     if (cfg.sample_every and epoch % cfg.sample_every == 0) or epoch == cfg.epochs or step >= total_steps:
                         timed(write_samples, epoch)
                     timed(save)
+                    if stop_requested():
+                        interrupted = True
             if interrupted:
                 bar.close()
                 if main:
