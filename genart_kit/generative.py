@@ -232,7 +232,9 @@ class GenerativeModel(nn.Module):
             condition = torch.as_tensor(condition)
         if condition.ndim == 1 and not condition.is_floating_point():
             if self.num_classes is None:
-                raise InvalidInputError(f"model '{self.name}' takes [N, {self.cond_dim}] vectors, not labels.")
+                space = f" (text embeddings of the {self.embedding_space} space)" if self.embedding_space else ""
+                raise InvalidInputError(f"model '{self.name}' takes [N, {self.cond_dim}] vectors{space}, not labels: "
+                                        "pass a prompt (ga.prompt('a red apple'), --prompt) or the vectors.")
             if condition.shape[0] == 1 and n > 1:
                 condition = condition.expand(n)
             if condition.shape[0] != n:

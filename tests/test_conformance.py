@@ -50,6 +50,16 @@ class TestCganArchitecture(_Mnist):
     name = "cgan"
 
 
+class TestTganArchitecture(ModelContract):
+    """The text-conditioned GAN (conditioned on [N, 384] caption embeddings), small and at 32 px."""
+
+    plugin = genart_gan.plugin
+    name = "tgan"
+    options = {"width": 4, "embed_dim": 8, "image_shape": (3, 32, 32)}
+    checkpoint = True
+    test_any_size = None
+
+
 # --------------------------------------------------------------------------------------------- renderers
 class _Builtin:
     plugin = ()

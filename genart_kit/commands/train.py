@@ -44,7 +44,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", default="mnist", metavar="DATASET", help="dataset name (mnist) or a folder of images (default mnist)")
     p.add_argument("--data-dir", default=None, metavar="DIR", help="folder with the MNIST IDX files (env GENART_DATA_DIR)")
     p.add_argument("--no-download", action="store_true", help="never download MNIST; fail if no local files")
-    p.add_argument("--image-size", type=int, default=None, metavar="PX", help="image folders: side after resize+crop (default 64)")
+    p.add_argument("--image-size", type=int, default=None, metavar="PX",
+                   help="image folders and data sets that take a size (emoji): side in pixels (default 64)")
     p.add_argument("--channels", type=int, choices=(1, 3), default=None, help="image folders: 1 grayscale / 3 RGB (default: auto)")
     p.add_argument("--limit", type=int, default=None, metavar="N", help="use only the first N images")
     p.add_argument("--epochs", type=int, default=1, metavar="E", help="passes over the data (default 1)")
@@ -58,6 +59,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--overwrite", action="store_true", help="start from scratch in an OUT folder that already holds a run (replaces its files)")
     p.add_argument("--sample-every", type=int, default=1, metavar="E", help="sample grid every E epochs (0 = only at the end)")
     p.add_argument("--checkpoint-every", type=int, default=0, metavar="N", help="also checkpoint every N iterations")
+    p.add_argument("--encoder", default=None, metavar="NAME",
+                   help="text conditioner that embeds a captioned data set's captions for a model conditioned on text "
+                        "(genart list conditioners; default the best installed)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=handle, takes_extra_args=True, model_options={}, _parser=p)
 
@@ -229,7 +233,7 @@ def handle(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         data_options=data_options, model_options=model_options, sample_every=args.sample_every,
         checkpoint_every=args.checkpoint_every, command=command_line(args), progress=not args.quiet,
-        invocation=command_line(args) + (" --resume" if args.resume else ""),
+        invocation=command_line(args) + (" --resume" if args.resume else ""), encoder=args.encoder,
     )
     result = train(cfg)
     import os

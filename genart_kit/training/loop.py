@@ -75,6 +75,8 @@ class TrainConfig:
         command: the command line recorded in the checkpoint config (the one that reproduces the run).
         invocation: the actual command line of this process (kept with earlier ones in ``invocations``).
         progress: show a progress bar on stderr.
+        encoder: the text conditioner that embeds the captions of a captioned data set for a model conditioned
+            on text embeddings (:mod:`genart_kit.training.conditions`); ``None``: the best installed.
     """
 
     model: str
@@ -95,6 +97,7 @@ class TrainConfig:
     command: str | None = None
     progress: bool = True
     invocation: str | None = None
+    encoder: str | None = None  # text conditioner for caption embeddings (None: the best installed)
 
 
 @dataclass
@@ -300,6 +303,10 @@ def _train(cfg: TrainConfig, device: torch.device, rank: int, world: int) -> Tra
         missing = [m for m in ("modules", "optimizers", "wrap", "__call__") if not hasattr(step_fn, m)]
         raise InvalidInputError(f"model '{cfg.model}'.training_step() returned {type(step_fn).__name__}, which lacks "
                                 f"{', '.join(missing)} (see genart_kit.contracts.TrainingStep).")
+    from .conditions import training_conditions
+
+    conditions = training_conditions(model, dataset, encoder=cfg.encoder)  # caption embeddings for a text-conditioned model
+    cond_table, text_encoder = conditions if conditions is not None else (None, None)
     history: dict[str, list[float]] = {}
     epoch, step, pos = 0, 0, 0  # epoch index, global step, batches done in the current epoch
     invocations: list[str] = []
@@ -355,6 +362,8 @@ def _train(cfg: TrainConfig, device: torch.device, rank: int, world: int) -> Tra
     n_samples = 100 if model.num_classes else 64
     fixed_z = model.sample_latents(n_samples, seed=sample_seed)
     fixed_c = (torch.arange(n_samples) % model.num_classes).to(device) if model.num_classes else None
+    if cond_table is not None:  # the captions of n_samples images spread evenly over the data set
+        fixed_c = cond_table[torch.linspace(0, n - 1, n_samples).long()].to(device)
 
     def run_config() -> dict[str, Any]:
         return {
@@ -368,6 +377,7 @@ def _train(cfg: TrainConfig, device: torch.device, rank: int, world: int) -> Tra
                 "steps_per_epoch": steps_per_epoch,
                 "steps_done": step,
                 "epochs_done": epoch + (pos / steps_per_epoch if steps_per_epoch else 0),
+                **({"text_encoder": text_encoder} if text_encoder else {}),
             },
             "command": cfg.command,
             "invocations": invocations,
@@ -495,6 +505,8 @@ def _train(cfg: TrainConfig, device: torch.device, rank: int, world: int) -> Tra
                 while pos < steps_per_epoch and step < total_steps:
                     idx = perm[pos * cfg.batch_size:(pos + 1) * cfg.batch_size]
                     images, labels = dataset.get_batch(idx)
+                    if cond_table is not None:
+                        labels = cond_table[idx]  # the batch's caption embeddings [B, K]
                     images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
                     last = step_fn(images, labels)
                     for k, v in last.items():

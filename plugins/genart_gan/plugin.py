@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from genart_kit import hookimpl
 
-from .options import CGAN_OPTIONS, GAN_OPTIONS
+from .options import CGAN_OPTIONS, GAN_OPTIONS, TGAN_OPTIONS
 
 
 @hookimpl
@@ -23,3 +23,7 @@ def register_models(register):
     register("cgan", "genart_gan.model:load_cgan",
              description="class-conditional DCGAN (Mirza & Osindero 2014) for genart train", latent_dim=64,
              image_shape=(1, 28, 28), conditional=True, num_classes=10, ready=False, trainable=True, options=CGAN_OPTIONS)
+    register("tgan", "genart_gan.textgan:load_tgan",
+             description="text-conditioned GAN (projection D, spectral norm, DiffAugment, EMA) for genart train on "
+                         "a captioned data set (--data emoji)", latent_dim=64, image_shape=(3, 64, 64),
+             conditional=True, num_classes=None, cond_dim=384, ready=False, trainable=True, options=TGAN_OPTIONS)
