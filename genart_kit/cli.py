@@ -159,6 +159,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("genart_kit.plugins").setLevel(logging.ERROR)
     wants_plugins = word not in BUILTIN_COMMANDS and not (word is None and "--version" in argv)
     parser = build_parser(plugin_commands=wants_plugins)
+    if word is not None and wants_plugins and word not in parser.commands.choices:  # type: ignore[attr-defined]
+        from .registry import get_registry
+
+        failed = [p.name for p in get_registry().plugins.problems()]
+        if failed:  # the command may be one a broken plugin would have added: say so
+            parser.error(f"argument COMMAND: invalid choice: {word!r}; plugin(s) {', '.join(failed)} failed to load "
+                         "and add nothing (see `genart plugins`)")
     args, extra = parser.parse_known_args(argv)
     args.plugins_dir = [*args.plugins_dir, *dirs]
     if extra and not getattr(args, "takes_extra_args", False):

@@ -38,6 +38,11 @@ BUILTIN_COMMANDS = frozenset({"plugins", "list", "run", "replay", "sample", "tra
 
 _COMMAND = re.compile(r"[a-z][a-z0-9-]{0,39}\Z")
 
+#: argument destinations genart itself sets on every command line (its global options and what it uses to
+#: run a command): a plugin command's arguments cannot take them; checked against the parser by the tests
+RESERVED_DESTS = frozenset({"command", "debug", "help", "plugins_dir", "strict", "version", "handler", "extra",
+                            "takes_extra_args", "plugin_command"})
+
 
 @dataclass(frozen=True)
 class PluginCommand:
@@ -73,6 +78,22 @@ def check_command_name(name: object) -> str | None:
     return None
 
 
+def _printable(text: object) -> str:
+    """*text* with unpaired surrogates and control characters other than newlines and tabs replaced."""
+    import unicodedata
+
+    return "".join("?" if (unicodedata.category(c) in ("Cs",) or (unicodedata.category(c) == "Cc" and c not in "\n\t"))
+                   else c for c in str(text))
+
+
+def _literal(text: str | None, always: bool = False) -> str | None:
+    """*text* safe from argparse's %-formatting: help lines are always formatted, descriptions and epilogs
+    only when they hold ``%(prog)``."""
+    if text is None or not (always or "%(prog)" in text):
+        return text
+    return text.replace("%", "%%")
+
+
 def make_register_command(plugin: str, info: Any, staged: dict[str, list[PluginCommand]]) -> Callable[..., argparse.ArgumentParser]:
     """The ``register`` callback given to *plugin*'s ``register_commands`` hook (see
     :class:`genart_kit.hookspecs.RegisterCommand`); commands are staged in ``staged[plugin]``.
@@ -100,9 +121,14 @@ def make_register_command(plugin: str, info: Any, staged: dict[str, list[PluginC
             message = f"plugin '{plugin}' registered the command {name!r:.50}, which {reason}; rename it or fix the call"
             info.fail(message)
             raise InvalidInputError(message + ".")
+        from .registry import clean_text
+
         parser = argparse.ArgumentParser(prog=f"genart {name}", add_help=False, allow_abbrev=False)
-        staged.setdefault(plugin, []).append(PluginCommand(name, plugin, handler, parser, str(help or ""),
-                                                           description, epilog))
+        # help texts are printed: one printable line; description and epilog keep their lines
+        staged.setdefault(plugin, []).append(PluginCommand(
+            name, plugin, handler, parser, clean_text(help or ""),
+            None if description is None else _printable(description),
+            None if epilog is None else _printable(epilog)))
         return parser
 
     return register
@@ -134,6 +160,12 @@ def collect_commands(staged: Mapping[str, list[PluginCommand]], infos: Mapping[s
             except (argparse.ArgumentError, ValueError, TypeError) as exc:
                 infos[found[0].plugin].fail(f"command 'genart {name}' cannot be added: {type(exc).__name__}: {exc}")
                 continue
+            taken = sorted({a.dest for a in found[0].parser._actions} & RESERVED_DESTS)
+            if taken:
+                infos[found[0].plugin].fail(
+                    f"command 'genart {name}' has arguments stored as {', '.join(map(repr, taken))}, which genart uses "
+                    "itself; give them other names (add_argument(..., dest='my_name'))")
+                continue
             out[name] = found[0]
             continue
         reason = (f"command 'genart {name}' is registered by plugins {' and '.join(repr(c.plugin) for c in found)}; "
@@ -160,7 +192,13 @@ def _run(command: PluginCommand) -> Callable[[argparse.Namespace], int]:
             print(f"genart: error: command '{command.name}' of plugin '{command.plugin}' failed: "
                   f"{type(exc).__name__}: {text} (see `genart plugins`; --debug shows the traceback)", file=sys.stderr)
             return 1
-        return status if isinstance(status, int) and not isinstance(status, bool) else 0
+        if status is None:
+            return 0
+        if isinstance(status, int) and not isinstance(status, bool) and 0 <= status <= 255:
+            return status
+        print(f"genart: error: command '{command.name}' of plugin '{command.plugin}' returned {status!r:.60}; a "
+              "handler returns None or an exit status 0..255", file=sys.stderr)
+        return 1
 
     return handler
 
@@ -176,8 +214,10 @@ def add_to_parser(sub: "argparse._SubParsersAction[Any]", commands: Mapping[str,
     for name, command in commands.items():
         if name in sub.choices:  # pragma: no cover - built-in names are refused at registration
             continue
-        parser = sub.add_parser(name, parents=[command.parser], help=f"{command.help} (plugin {command.plugin})".strip(),
-                                description=command.description or command.help or None, epilog=command.epilog)
+        parser = sub.add_parser(name, parents=[command.parser],
+                                help=_literal(f"{command.help} (plugin {command.plugin})".strip(), always=True),
+                                description=_literal(command.description or command.help or None),
+                                epilog=_literal(command.epilog))
         parser.set_defaults(handler=_run(command), plugin_command=name)
         added.append(name)
     return added

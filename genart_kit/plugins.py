@@ -22,12 +22,15 @@ hookspec, or whose arguments are not in the spec), or whose hook raises, is reco
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.metadata as md
 import importlib.util
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -87,6 +90,34 @@ def source_checkout_entry_points() -> list[md.EntryPoint]:
         sys.path.append(str(folder))
     return [md.EntryPoint(name=str(k), value=str(v), group=GROUP) for k, v in declared.items()
             if str(k) not in BUILTIN_PLUGINS]
+
+
+@contextlib.contextmanager
+def _user_interrupts() -> Any:
+    """Within the block, tell a real Ctrl-C (SIGINT) from a plugin that raises KeyboardInterrupt itself.
+
+    Yields a one-item list that becomes ``[True]`` when SIGINT arrived; the handler then raises
+    KeyboardInterrupt as Python's default one does (an ignored SIGINT stays ignored). Only on the main
+    thread (elsewhere signals cannot be handled, and the list stays ``[False]``).
+    """
+    seen = [False]
+    if threading.current_thread() is not threading.main_thread():
+        yield seen
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is signal.SIG_IGN:
+        yield seen
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        seen[0] = True
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield seen
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @dataclass
@@ -187,8 +218,12 @@ class PluginManager:
             obj_name = str(getattr(obj, "__name__", None) or type(obj).__name__)
             self._register(obj_name, lambda obj=obj: obj, version="local", source=f"object {obj_name}")
         self._load_entry_points(load, entry_points)
+        seen: set[str] = set()
         for folder in [*env_dirs, *(plugins_dirs or [])]:
-            self._load_folder(Path(folder))
+            key = os.path.realpath(folder)
+            if key not in seen:  # the same folder named twice (GENART_PLUGINS_DIR and --plugins-dir) loads once
+                seen.add(key)
+                self._load_folder(Path(folder))
 
     # ------------------------------------------------------------------------------------- discovery
     def _load_entry_points(self, load: list[str] | None, eps: list[md.EntryPoint] | None) -> None:
@@ -270,8 +305,11 @@ class PluginManager:
         self.infos[name] = info
         t0 = time.perf_counter()
         try:
-            plugin = load()
+            with _user_interrupts() as interrupted:
+                plugin = load()
         except BaseException as exc:  # noqa: BLE001 - even SystemExit/KeyboardInterrupt from a plugin stays local
+            if interrupted[0]:
+                raise  # the user pressed Ctrl-C: stop, whatever was loading
             info.load_ms = (time.perf_counter() - t0) * 1000
             info.fail(f"failed to import: {_one_line(exc)}", traceback.format_exc())
             log.warning("plugin %s failed to import: %s", name, _one_line(exc))
@@ -322,8 +360,11 @@ class PluginManager:
                 continue
             others = [p for n, p in self._plugins.items() if n != name]
             try:
-                self.pm.subset_hook_caller(hook_name, others)(**make_kwargs(name))
+                with _user_interrupts() as interrupted:
+                    self.pm.subset_hook_caller(hook_name, others)(**make_kwargs(name))
             except BaseException as exc:  # noqa: BLE001 - isolation is the point, sys.exit() included
+                if interrupted[0]:
+                    raise  # the user pressed Ctrl-C: stop
                 self.infos[name].fail(f"hook {hook_name} raised {_one_line(exc)}", traceback.format_exc())
                 log.warning("plugin %s: hook %s raised %s", name, hook_name, _one_line(exc))
 

@@ -43,14 +43,27 @@ PLURALS = {plural: kind for kind, (_, plural) in KINDS.items()}
 
 #: the longest registered name, in characters
 MAX_NAME = 100
+#: namespace names the toolkit itself provides (a plugin cannot take them)
+RESERVED_NAMES = frozenset({"ga", "registry"})
+
+
+def clean_text(text: object) -> str:
+    """*text* as one printable line for listings and help: control characters, separators and unpaired
+    surrogates become spaces (``str(text)`` first; runs of whitespace collapse)."""
+    import unicodedata
+
+    out = "".join(" " if unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") else c for c in str(text))
+    return " ".join(out.split())
 
 
 def check_name(name: object, kind: str = "model") -> str | None:
     """Why *name* cannot be registered as a *kind*, or ``None`` when it can.
 
-    A name is a string of 1..:data:`MAX_NAME` characters, not only whitespace, with no control character
-    (NUL, newline, tab, DEL...: Unicode category ``Cc``) and no path separator (``/``, ``\\``): names end up
-    in file names, recipes, tables and shell commands. A ``"name"`` (a namespace name) must also be a
+    A name is a string of 1..:data:`MAX_NAME` characters with no whitespace at either end, no control
+    character (NUL, newline, tab, DEL...: Unicode category ``Cc``), no invisible or unprintable one (format
+    characters such as U+202E or U+200B, unpaired surrogates, private-use or unassigned code points, line and
+    paragraph separators) and no path separator (``/``, ``\\``): names end up in file names, recipes,
+    tables and shell commands, and must read as written. A ``"name"`` (a namespace name) must also be a
     Python identifier that does not start with ``_`` and is neither a keyword nor a Python builtin.
 
     Args:
@@ -68,9 +81,14 @@ def check_name(name: object, kind: str = "model") -> str | None:
         return "is empty" if not name else "is only whitespace"
     if len(name) > MAX_NAME:
         return f"is {len(name)} characters long (at most {MAX_NAME})"
+    if name != name.strip():
+        return "starts or ends with whitespace"
     bad = next((c for c in name if unicodedata.category(c) == "Cc"), None)
     if bad is not None:
         return f"contains the control character {bad!r}"
+    hidden = next((c for c in name if unicodedata.category(c) in ("Cf", "Cs", "Co", "Cn", "Zl", "Zp")), None)
+    if hidden is not None:  # invisible, direction-changing, unpaired or unassigned: names must read as written
+        return f"contains the invisible or unprintable character U+{ord(hidden):04X}"
     for sep in ("/", "\\"):
         if sep in name:
             return f"contains the path separator {sep!r}"
@@ -79,6 +97,8 @@ def check_name(name: object, kind: str = "model") -> str | None:
             return "is not a Python identifier without a leading '_'"
         if keyword.iskeyword(name) or keyword.issoftkeyword(name) or hasattr(builtins, name):
             return "is a Python keyword or builtin"
+        if name in RESERVED_NAMES:
+            return "is a name genart-kit gives every sketch and session"
     return None
 
 
@@ -174,6 +194,14 @@ class Registry:
             if self.plugins.infos[plugin].status == "ok":
                 for entry in entries:
                     self._add(entry)
+        # A plugin marked error while its parts were added (a name a built-in or another plugin has) keeps
+        # nothing: no parts, no names, no commands, so what works never depends on where the error was.
+        failed = {p for p in staged if self.plugins.infos[p].status != "ok"}
+        for table in self._entries.values():
+            for name in [n for n, e in table.items() if e.plugin in failed]:
+                del table[name]
+        for suffix in [x for x, e in self._suffixes.items() if e.plugin in failed]:
+            del self._suffixes[suffix]
         self.commands = collect_commands(staged_commands, self.plugins.infos)
 
     def _make_register(self, kind: str, plugin: str, staged: dict[str, list[Entry]]) -> Callable[..., Entry]:
@@ -203,7 +231,7 @@ class Registry:
                 )
             if kind == "exporter":
                 meta["suffixes"] = _check_suffixes(plugin, name, meta.get("suffixes", ()))
-            entry = Entry(name=name, kind=kind, plugin=plugin, loader=loader, description=str(description), meta=dict(meta))
+            entry = Entry(name=name, kind=kind, plugin=plugin, loader=loader, description=clean_text(description), meta=dict(meta))
             staged.setdefault(plugin, []).append(entry)
             return entry
 

@@ -58,8 +58,11 @@ def test_a_plugin_command_runs_with_its_arguments_and_exit_status(capsys):
 def test_builtin_command_names_match_the_command_line():
     from genart_kit.cli import build_parser
 
+    from genart_kit.plugin_commands import RESERVED_DESTS
+
     parser = build_parser()
     assert set(parser.commands.choices) <= BUILTIN_COMMANDS  # type: ignore[attr-defined]
+    assert {a.dest for a in parser._actions} <= RESERVED_DESTS  # global options a plugin's arguments cannot take
     assert {"run", "list", "train", "sample", "replay", "plugins", "repl", "new-plugin"} <= set(parser.commands.choices)  # type: ignore[attr-defined]
 
 
@@ -328,3 +331,118 @@ def test_the_runs_size_reaches_a_model_that_declares_a_size_option(tmp_path):
         assert ga.model("sized").image_shape == (3, 16, 16)  # outside a run: the declared default
         with pytest.raises(InvalidInputError, match="Did you mean 'size'"):
             ga.model("sized", sise=3)
+
+
+def test_a_plugin_in_error_contributes_nothing_and_its_missing_command_says_why(capsys):
+    class Colliding:
+        """Takes a built-in renderer's name, and also adds a command and a name."""
+
+        @hookimpl
+        def register_renderers(self, register):
+            register("invert", "genart_kit.render.color:colormap")
+
+        @hookimpl
+        def register_commands(self, register):
+            register("colliding-hello", _hello)
+
+        @hookimpl
+        def register_namespace(self, register):
+            register("LUCKY", 7)
+
+    with registry.isolated(Colliding()) as reg:
+        assert "built-in renderer" in str(reg.plugins.problems())
+        assert "LUCKY" not in reg.namespace() and "colliding-hello" not in reg.commands
+        assert reg.get("renderer", "invert").plugin != "Colliding"
+        with pytest.raises(SystemExit) as exc:
+            main(["colliding-hello"])
+        assert exc.value.code == 2
+        err = capsys.readouterr().err
+        assert "invalid choice: 'colliding-hello'" in err and "Colliding failed to load" in err and "genart plugins" in err
+
+
+@pytest.mark.parametrize("where", ["import", "hook"])
+def test_ctrl_c_while_plugins_load_stops_the_command(tmp_path, where):
+    import signal
+    import time
+
+    folder = tmp_path / "slow"
+    folder.mkdir()
+    body = "import time\ntime.sleep(60)\n" if where == "import" else (
+        "import time\nfrom genart_kit import hookimpl\n\n@hookimpl\ndef register_renderers(register):\n    time.sleep(60)\n")
+    (folder / "slowplugin.py").write_text("open(__file__ + '.started', 'w').close()\n" + body)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GENART_")}
+    out = tmp_path / "never.png"
+    proc = subprocess.Popen([sys.executable, "-m", "genart_kit", "--plugins-dir", str(folder), "sample", "gan-mnist",
+                             "-n", "1", "-o", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        while not (folder / "slowplugin.py.started").exists():
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.1)
+        if where == "hook":
+            time.sleep(0.5)  # the import is done; the hook sleeps
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert not out.exists()
+
+
+def test_plugin_texts_cannot_break_help_or_listings_and_names_must_read_as_written(capsys):
+    class Texty:
+        @hookimpl
+        def register_commands(self, register):
+            register("pct", _hello, help="makes art 100% faster \ud800 (%(prog)s)", description="50% off")
+
+        @hookimpl
+        def register_renderers(self, register):
+            register("texty-look", "genart_kit.render.color:colormap", description="odd \ud800 text\nwith a break")
+
+    with registry.isolated(Texty()) as reg:
+        assert not reg.plugins.problems()
+        with pytest.raises(SystemExit) as exc:
+            main(["--help"])
+        assert exc.value.code == 0
+        out = capsys.readouterr().out
+        assert "makes art 100% faster" in out
+        assert main(["list", "commands"]) == 0 and main(["list", "renderers"]) == 0
+        out = capsys.readouterr().out
+        assert "odd text with a break" in out and "\ud800" not in out
+    for name in ("upscale ", " spacey", "evil\u202ename", "zero\u200bwidth", "line\u2028sep", "\ud800"):
+        assert registry.check_name(name) is not None, repr(name)
+    assert "every sketch" in registry.check_name("ga", "name")
+
+
+def test_plugin_command_arguments_cannot_take_genarts_own_and_odd_returns_are_errors(capsys):
+    class Clash:
+        @hookimpl
+        def register_commands(self, register):
+            register("clash", _hello).add_argument("--plugins-dir", default="MINE")
+
+    with registry.isolated(Clash()) as reg:
+        assert "which genart uses itself" in str(reg.plugins.problems())
+        assert "clash" not in reg.commands
+
+    class Odd:
+        @hookimpl
+        def register_commands(self, register):
+            for name, value in (("gives-text", "done"), ("gives-true", True), ("gives-300", 300), ("gives-7", 7)):
+                register(name, lambda args, value=value: value)
+
+    with registry.isolated(Odd()):
+        assert main(["gives-7"]) == 7
+        for name in ("gives-text", "gives-true", "gives-300"):
+            capsys.readouterr()
+            assert main([name]) == 1, name
+            assert "a handler returns None or an exit status 0..255" in capsys.readouterr().err
+
+
+def test_the_same_plugins_folder_twice_loads_once(tmp_path):
+    folder = _write_plugin(tmp_path / "twice")
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("GENART_")}, "GENART_PLUGINS_DIR": str(folder)}
+    proc = subprocess.run([sys.executable, "-m", "genart_kit", "--strict", "--plugins-dir", str(folder), "greet", "x"],
+                          capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "greetings x"
