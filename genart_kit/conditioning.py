@@ -333,7 +333,11 @@ def prompt_morph(prompts: Sequence[str], frames: int, *, hold: float = 0.25, loo
         raise InvalidInputError(f"frames must be an int >= the {len(texts)} prompts, got {frames!r}.")
     if isinstance(hold, bool) or not isinstance(hold, (int, float)) or not 0 <= hold < 1:
         raise InvalidInputError(f"hold must be in [0, 1), got {hold!r}.")
-    return PromptMorph(texts, frames, float(hold), bool(loop), encoder)
+    if not isinstance(loop, bool):
+        raise InvalidInputError(f"loop must be True or False, got {loop!r}.")
+    if encoder is not None and (not isinstance(encoder, str) or not encoder.strip()):
+        raise InvalidInputError(f"encoder must be a conditioner name (genart list conditioners) or None, got {encoder!r}.")
+    return PromptMorph(texts, frames, float(hold), loop, encoder)
 
 
 @dataclass

@@ -191,6 +191,20 @@ def test_prompt_morph_needs_a_conditional_model(reg):
         ga.latent.from_tensor(torch.zeros(5, 2)).with_condition(ga.prompt(["a", "b"]))
 
 
+def test_prompt_morph_refuses_what_it_would_otherwise_misread(reg):
+    m = ToyConditional(num_classes=10)
+    with pytest.raises(InvalidInputError, match="loop must be True or False"):
+        ga.latent.prompt_morph(m, ["a", "b"], frames=4, loop="no")
+    with pytest.raises(InvalidInputError, match="got 4 rows"):  # not silently frozen on row 0
+        ga.latent.prompt_morph(m, ["a", "b"], frames=6, latents=torch.zeros(4, 2))
+    for bad in (None, 5):
+        with pytest.raises(InvalidInputError, match="prompts must be a string or a list"):
+            ga.latent.prompt_morph(m, bad, frames=4)
+    with pytest.raises(InvalidInputError, match="encoder must be a conditioner name"):
+        ga.latent.prompt_morph(m, ["a", "b"], frames=4, encoder="")
+    assert len(ga.latent.prompt_morph(m, ["a", "b"], frames=6, latents=torch.zeros(2))) == 6  # one [D] latent
+
+
 def test_embedding_models_get_embeddings(reg):
     m = ToyConditional(cond_dim=8)
     seen = {}

@@ -36,7 +36,7 @@ def test_diffaugment_keeps_shape_and_gradients_and_none_is_identity():
     assert y.shape == x.shape and y.dtype == x.dtype
     y.square().sum().backward()
     assert x.grad is not None and x.grad.abs().sum() > 0
-    assert torch.equal(diff_augment(x, "none"), x) and torch.equal(diff_augment(x, ""), x)
+    assert torch.equal(diff_augment(x, "none"), x)
 
 
 def test_translation_moves_content_by_at_most_an_eighth_and_cutout_blanks_at_most_half_the_side():
@@ -71,6 +71,24 @@ def test_unknown_augmentation_is_refused_with_the_choices():
         diff_augment(torch.zeros(1, 3, 8, 8), "color,flip")
     with pytest.raises(InvalidInputError, match="diffaug"):
         ga.model("tgan", diffaug="rotate", **TINY)
+    for bad in ("", ",,", "none,color", "color,color"):  # never silently off
+        with pytest.raises(InvalidInputError):
+            diff_augment(torch.zeros(1, 3, 8, 8), bad)
+
+
+def test_export_command_gives_one_line_errors(tmp_path, capsys):
+    from genart_gan.textgan import main as export_main
+
+    gan = Path(__file__).resolve().parents[1] / "plugins" / "genart_gan" / "weights" / "gan-mnist.safetensors"
+    cases = [([str(gan), str(tmp_path / "d.safetensors")], "not 'tgan'"),
+             ([str(tmp_path / "missing.safetensors"), str(tmp_path / "d.safetensors")], "missing.safetensors"),
+             ([str(gan), str(tmp_path / "d.png")], "must be a .safetensors file"),
+             ([str(gan), str(gan)], "the target is the source")]
+    for argv, message in cases:
+        assert export_main(argv) == 1, argv
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err, err
+    assert not (tmp_path / "d.safetensors").exists()
 
 
 # --------------------------------------------------------------------------------------------- model
@@ -152,8 +170,14 @@ def test_genart_train_trains_tgan_on_captions_and_records_the_encoder(tmp_path):
     assert frames.shape == (2, 3, 32, 32)
     assert (tmp_path / "run" / "samples_epoch001.png").is_file()  # the grid decodes captions too
     # resuming continues from the same step with the same embeddings
-    cfg.steps, cfg.resume = 8, True
+    cfg.steps, cfg.resume, cfg.encoder = 8, True, None  # without --encoder: the run's own
     assert train(cfg).step == 8
+    assert load_checkpoint(result.model_path)[1]["training"]["text_encoder"] == "tiny"
+    from genart_kit.errors import CheckpointError
+
+    cfg.steps, cfg.encoder = 10, "minilm"
+    with pytest.raises(CheckpointError, match="embedded by 'tiny', not 'minilm'; resume with --encoder tiny"):
+        train(cfg)
     # the shipped form: only the averaged generator, decoding exactly as the trained model does
     from genart_gan.textgan import export_decoder
 
@@ -188,3 +212,22 @@ def test_a_tgan_trained_without_averaging_reloads(tmp_path):
     z, e = model.sample_latents(2, seed=0), torch.nn.functional.normalize(torch.randn(2, 384), dim=1)
     assert torch.equal(again.decode(z, e), model.decode(z, e))
 
+
+
+def test_genart_sample_draws_a_prompt_and_says_what_a_text_model_needs(tmp_path, capsys):
+    from genart_kit.checkpoint import save_checkpoint
+    from genart_kit.cli import main
+
+    model = ga.model("tgan", image_shape=(3, 32, 32), **TINY)
+    ckpt = tmp_path / "tgan.safetensors"
+    save_checkpoint(ckpt, dict(model.state_dict()), {"architecture": "tgan", "model_config": model.config})
+    out = tmp_path / "cats.png"
+    assert main(["sample", "tgan", "--checkpoint", str(ckpt), "--prompt", "a cute kitten", "--encoder", "tiny",
+                 "-n", "4", "-o", str(out)]) == 0
+    assert out.is_file()
+    capsys.readouterr()
+    assert main(["sample", "tgan", "--checkpoint", str(ckpt), "-n", "2", "-o", str(tmp_path / "x.png")]) == 1
+    assert 'draws what a prompt says: add --prompt TEXT' in capsys.readouterr().err
+    assert main(["sample", "tgan", "--checkpoint", str(ckpt), "--label", "3", "-o", str(tmp_path / "x.png")]) == 1
+    assert "conditioned on text, not labels: replace --label with --prompt" in capsys.readouterr().err
+    assert not (tmp_path / "x.png").exists()

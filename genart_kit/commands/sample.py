@@ -206,11 +206,18 @@ def handle(args: argparse.Namespace) -> int:
         raise InvalidInputError(f"model '{args.model}' is not conditional: a prompt cannot steer it; try cgan-mnist or "
                                 "cvae-mnist (`genart list models` shows the conditional ones).")
     model = registry.load("model", args.model, checkpoint=args.checkpoint, device=args.device)
+    spec = model.condition_spec
+    if args.label is not None and spec is not None and spec.kind == "embedding":
+        raise InvalidInputError(f"model '{args.model}' is conditioned on text, not labels: replace --label with "
+                                f"--prompt TEXT (e.g. --prompt \"a red apple\").")
     prompt = _prompt_condition(args, model) if args.prompt is not None else None
     if prompt is not None:
         pass
     elif model.num_classes is not None:
         pass
+    elif spec is not None and spec.kind == "embedding":
+        raise InvalidInputError(f"model '{args.model}' draws what a prompt says: add --prompt TEXT "
+                                f"(e.g. genart sample {args.model} --prompt \"a red apple\").")
     elif model.conditional:
         raise InvalidInputError(f"model '{args.model}' needs a conditioning vector; sample it from Python (model.decode(z, vectors)).")
     elif args.label is not None:

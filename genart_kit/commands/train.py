@@ -19,7 +19,7 @@ _OPTIONS = [
     ("--data", "data"), ("--data-dir", "data_dir"), ("--image-size", "image_size"), ("--channels", "channels"),
     ("--limit", "limit"), ("--epochs", "epochs"), ("--steps", "steps"), ("--batch-size", "batch_size"),
     ("--lr", "lr"), ("--seed", "seed"), ("--device", "device"), ("--out", "out"),
-    ("--sample-every", "sample_every"), ("--checkpoint-every", "checkpoint_every"),
+    ("--sample-every", "sample_every"), ("--checkpoint-every", "checkpoint_every"), ("--encoder", "encoder"),
 ]
 _FLAGS = [("--no-download", "no_download"), ("--resume", "resume"), ("--quiet", "quiet"),
           ("--overwrite", "overwrite")]
@@ -144,6 +144,10 @@ def command_line(args: argparse.Namespace) -> str:
 
 def _validate(args: argparse.Namespace) -> None:
     """Reject bad option values and unsafe --out folders before anything is loaded (clear one-line errors)."""
+    if args.encoder is not None:  # a misspelt --encoder is refused before the data set is loaded
+        from ..registry import get_registry
+
+        get_registry().get("conditioner", args.encoder)
     from pathlib import Path
 
     from ..checkpoint import resolve_device

@@ -51,6 +51,8 @@ def prompt_morph(
     if model is not None and not getattr(model, "conditional", False):
         raise InvalidInputError(f"prompt_morph needs a conditional model (cgan-mnist, cvae-mnist, ...); "
                                 f"'{getattr(model, 'name', model)}' is unconditional.")
+    if not isinstance(prompts, (str, list, tuple)):
+        raise InvalidInputError(f"prompts must be a string or a list of strings, got {type(prompts).__name__} {prompts!r:.40}.")
     texts = [prompts] if isinstance(prompts, str) else list(prompts)
     cond = conditioning_morph(texts, frames, hold=hold, loop=loop, encoder=encoder)
     out = conditioned_path(source, latents, frames, dim, cond, seed=seed, loop=loop)

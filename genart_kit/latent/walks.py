@@ -304,7 +304,11 @@ def conditioned_path(source: Any, latents: Any, frames: int, dim: int, condition
 
         z = keyframes(source, 1, seed=seed)[0]
     else:
-        z = as_vectors(latents, "latents", dim=dim)[0]
+        vectors = as_vectors(latents, "latents", dim=dim)
+        if len(vectors) != 1:  # several rows would silently freeze on the first: say what is accepted
+            raise InvalidInputError(f"latents must be one latent [{dim}] or a path of {frames} frames "
+                                    f"(ga.latent.from_tensor(z) for a [{frames}, {dim}] tensor), got {len(vectors)} rows.")
+        z = vectors[0]
     return Latents(lambda a, b: z.expand(b - a, -1).clone(), frames, dim, condition=condition, loop=loop)
 
 

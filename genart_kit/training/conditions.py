@@ -55,8 +55,8 @@ def training_conditions(model: Any, dataset: Any, *, encoder: str | None = None,
     from ..conditioning import conditioner, default_conditioner
 
     enc = encoder or default_conditioner()
+    cond = conditioner(enc)  # an unknown or uninstalled encoder is refused here, before any work
     log.info("embedding %d captions with text encoder '%s'", len(captions), enc)
-    cond = conditioner(enc)
     out = [cond.condition(list(captions[i:i + batch]), spec).detach().to("cpu", torch.float32)
            for i in range(0, len(captions), batch)]
     table = torch.cat(out)

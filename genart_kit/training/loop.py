@@ -303,13 +303,10 @@ def _train(cfg: TrainConfig, device: torch.device, rank: int, world: int) -> Tra
         missing = [m for m in ("modules", "optimizers", "wrap", "__call__") if not hasattr(step_fn, m)]
         raise InvalidInputError(f"model '{cfg.model}'.training_step() returned {type(step_fn).__name__}, which lacks "
                                 f"{', '.join(missing)} (see genart_kit.contracts.TrainingStep).")
-    from .conditions import training_conditions
-
-    conditions = training_conditions(model, dataset, encoder=cfg.encoder)  # caption embeddings for a text-conditioned model
-    cond_table, text_encoder = conditions if conditions is not None else (None, None)
     history: dict[str, list[float]] = {}
     epoch, step, pos = 0, 0, 0  # epoch index, global step, batches done in the current epoch
     invocations: list[str] = []
+    resume_encoder = None  # the text encoder a resumed run's captions were embedded with
 
     # ---- resume
     if cfg.resume:
@@ -342,6 +339,8 @@ def _train(cfg: TrainConfig, device: torch.device, rank: int, world: int) -> Tra
         for name, opt in step_fn.optimizers.items():
             restore_optim(name, opt, tensors, state["optimizers"][name], device)
         epoch, step, pos = int(state["epoch"]), int(state["step"]), int(state["pos"])
+        saved_training = config.get("training") if isinstance(config.get("training"), dict) else {}
+        resume_encoder = saved_training.get("text_encoder")
         history = {k[len("history."):]: tensors[k].tolist() for k in tensors if k.startswith("history.")}
         invocations = list(config.get("invocations") or ([config["command"]] if config.get("command") else []))
         rng_key = f"rng.torch.{rank}" if f"rng.torch.{rank}" in tensors else "rng.torch.0"
@@ -357,6 +356,16 @@ def _train(cfg: TrainConfig, device: torch.device, rank: int, world: int) -> Tra
         ids = [device.index] if device.type == "cuda" else None
         step_fn.wrap(lambda m: DDP(m, device_ids=ids))
 
+    from .conditions import training_conditions
+
+    # caption embeddings for a model conditioned on text; a resumed run keeps the encoder it was trained with
+    encoder = cfg.encoder or (resume_encoder if cfg.resume else None)
+    if cfg.resume and cfg.encoder and resume_encoder and cfg.encoder != resume_encoder:
+        raise CheckpointError(f"--resume: '{ckpt_path}' was trained on captions embedded by '{resume_encoder}', not "
+                              f"'{cfg.encoder}'; resume with --encoder {resume_encoder} (or without --encoder), or start "
+                              "a new run with another --out.")
+    conditions = training_conditions(model, dataset, encoder=encoder)
+    cond_table, text_encoder = conditions if conditions is not None else (None, None)
     invocations.append(cfg.invocation or cfg.command or "")
     sample_seed = cfg.seed + 424242
     n_samples = 100 if model.num_classes else 64

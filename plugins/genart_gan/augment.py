@@ -67,8 +67,8 @@ def diff_augment(x: torch.Tensor, policy: str) -> torch.Tensor:
 
     Args:
         x: images ``[N, C, H, W]`` float (any range; the paper's code uses [-1, 1]).
-        policy: comma-separated names from :data:`POLICIES` (``"color,translation,cutout"``); ``""`` or
-            ``"none"``: *x* unchanged.
+        policy: comma-separated names from :data:`POLICIES` (``"color,translation,cutout"``); ``"none"``:
+            *x* unchanged.
 
     Returns:
         the augmented batch, same shape and dtype, differentiable with respect to *x*. Randomness comes from
@@ -80,6 +80,8 @@ def diff_augment(x: torch.Tensor, policy: str) -> torch.Tensor:
     reason = check_policy(policy)
     if reason:
         raise InvalidInputError(f"diffaug: {reason}.")
+    if policy.strip() == "none":
+        return x
     for name in (p.strip() for p in policy.split(",")):
         if name == "color":
             x = _contrast(_saturation(_brightness(x)))

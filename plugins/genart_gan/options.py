@@ -30,13 +30,19 @@ POLICIES = ("color", "translation", "cutout")
 
 
 def check_policy(policy: object) -> str | None:
-    """Why *policy* (comma-separated names from :data:`POLICIES`, or ``""``/``"none"``) is not valid, or None."""
+    """Why *policy* (comma-separated names from :data:`POLICIES`, or ``"none"``) is not valid, or None."""
     if not isinstance(policy, str):
         return f"expected a comma-separated string such as 'color,translation,cutout', got {policy!r}"
-    names = [p.strip() for p in policy.split(",") if p.strip() and p.strip() != "none"]
+    names = [p.strip() for p in policy.split(",")]
+    if policy.strip() == "none":
+        return None
+    if not all(names):
+        return f"expected names separated by commas, such as 'color,translation,cutout' (or 'none'), got {policy!r}"
     bad = [p for p in names if p not in POLICIES]
     if bad:
         return f"unknown augmentation {', '.join(map(repr, bad))}; choose from {', '.join(POLICIES)} (or 'none')"
+    if len(set(names)) != len(names):
+        return f"an augmentation is named twice in {policy!r}"
     return None
 
 

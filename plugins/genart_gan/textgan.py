@@ -287,10 +287,31 @@ def export_decoder(source: Any, target: Any) -> dict[str, Any]:
     return config
 
 
-if __name__ == "__main__":  # python -m genart_gan.textgan SOURCE TARGET
+def main(argv: list[str] | None = None) -> int:
+    """``python -m genart_gan.textgan SOURCE TARGET``: :func:`export_decoder` with one-line errors (exit 1)."""
+    import argparse
+    import os
     import sys
 
-    if len(sys.argv) != 3:
-        sys.exit("usage: python -m genart_gan.textgan RUN/model.safetensors TARGET.safetensors")
-    export_decoder(sys.argv[1], sys.argv[2])
-    print(f"wrote {sys.argv[2]}")
+    from genart_kit.errors import GenartError
+
+    ap = argparse.ArgumentParser(prog="python -m genart_gan.textgan",
+                                 description="Write the decoding part of a trained tgan (what gan-emoji ships).")
+    ap.add_argument("source", help="a tgan's model.safetensors (from genart train tgan)")
+    ap.add_argument("target", help="the .safetensors file to write")
+    args = ap.parse_args(argv)
+    try:
+        if not str(args.target).endswith(".safetensors"):
+            raise InvalidInputError(f"the target must be a .safetensors file, got '{args.target}'.")
+        if os.path.exists(args.target) and os.path.exists(args.source) and os.path.samefile(args.source, args.target):
+            raise InvalidInputError("the target is the source: write the decoder to another file.")
+        export_decoder(args.source, args.target)
+    except GenartError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {args.target}")
+    return 0
+
+
+if __name__ == "__main__":  # python -m genart_gan.textgan SOURCE TARGET
+    raise SystemExit(main())
