@@ -305,8 +305,8 @@ class PluginManager:
         self.infos[name] = info
         t0 = time.perf_counter()
         try:
-            with _user_interrupts() as interrupted:
-                plugin = load()
+            with _user_interrupts() as interrupted, contextlib.redirect_stdout(sys.stderr):
+                plugin = load()  # what a plugin prints goes to stderr: stdout may be a --json stream
         except BaseException as exc:  # noqa: BLE001 - even SystemExit/KeyboardInterrupt from a plugin stays local
             if interrupted[0]:
                 raise  # the user pressed Ctrl-C: stop, whatever was loading
@@ -360,7 +360,7 @@ class PluginManager:
                 continue
             others = [p for n, p in self._plugins.items() if n != name]
             try:
-                with _user_interrupts() as interrupted:
+                with _user_interrupts() as interrupted, contextlib.redirect_stdout(sys.stderr):
                     self.pm.subset_hook_caller(hook_name, others)(**make_kwargs(name))
             except BaseException as exc:  # noqa: BLE001 - isolation is the point, sys.exit() included
                 if interrupted[0]:

@@ -446,3 +446,22 @@ def test_the_same_plugins_folder_twice_loads_once(tmp_path):
                           capture_output=True, text=True, env=env, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "greetings x"
+
+
+def test_a_plugin_that_prints_never_corrupts_json_output(tmp_path):
+    import json
+
+    folder = tmp_path / "chatty"
+    folder.mkdir()
+    (folder / "chatty.py").write_text(
+        "print('hello from import')\nfrom genart_kit import hookimpl\n\n@hookimpl\n"
+        "def register_renderers(register):\n    print('hello from a hook')\n"
+        "    register('chatty-look', 'genart_kit.render.color:colormap')\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GENART_")}
+    for argv in (["plugins", "--json"], ["list", "renderers", "--json"]):
+        proc = subprocess.run([sys.executable, "-m", "genart_kit", "--plugins-dir", str(folder), *argv],
+                              capture_output=True, text=True, env=env, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        json.loads(proc.stdout)  # nothing but the JSON on stdout
+        assert "hello from import" in proc.stderr
+    assert "chatty-look" in proc.stdout

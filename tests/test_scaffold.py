@@ -138,7 +138,7 @@ def test_empty_target_folder_is_used_and_the_cli_says_what_next(tmp_path):
     (tmp_path / "genart-sparkle").mkdir()
     proc = run_genart(["new-plugin", "genart-sparkle", "--kind", "op"], cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert "pip install -e genart-sparkle" in proc.stdout and "pytest genart-sparkle" in proc.stdout
+    assert "pip install -e genart-sparkle" in proc.stdout and "python -m pytest genart-sparkle" in proc.stdout and "pip install pytest" in proc.stdout
     assert (tmp_path / "genart-sparkle" / "src" / "genart_sparkle" / "op.py").is_file()
 
 

@@ -32,6 +32,6 @@ def handle(args: argparse.Namespace) -> int:
     print(f"Wrote {target}/: a genart-kit plugin registering the {args.kind} '{names.part}'.")
     print("Next:")
     print(f"  pip install -e {target}")
-    print(f"  pytest {target}")
+    print(f"  python -m pytest {target}     # pytest: pip install pytest (or genart-kit[dev])")
     print("  genart plugins")
     return 0
