@@ -2,7 +2,9 @@
 
 Run from the repository root: ``python scripts/make_readme_images.py``. Writes
 ``docs/images/latent_walk_strip.png``: 8 evenly spaced frames of the main job (``sketches/latent_walk.py``,
-seed 0, rendered at 96 px) side by side, so the README opens with what the toolkit makes.
+seed 0, rendered at 96 px) side by side, so the README opens with what the toolkit makes, and
+``docs/images/emoji_morph_strip.png``: 12 frames of ``sketches/emoji_morph.py`` (gan-emoji morphing
+"a cat" -> "a rocket" -> "a red heart" and back, seed 0, MiniLM when installed).
 """
 
 from __future__ import annotations
@@ -32,3 +34,4 @@ def strip(sketch: str, out: Path, *, cells: int = 8, size: int = 96, seed: int =
 
 if __name__ == "__main__":
     print(strip("latent_walk.py", ROOT / "docs" / "images" / "latent_walk_strip.png"))
+    print(strip("emoji_morph.py", ROOT / "docs" / "images" / "emoji_morph_strip.png", cells=12))

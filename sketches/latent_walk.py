@@ -16,6 +16,7 @@ PARAMS = {
     "easing": Param("cosine", choices=list(EASINGS), help="easing between keyframes"),
     "method": Param("slerp", choices=["slerp", "lerp"], help="interpolation"),
     "pixelated": Param(False, help="nearest-neighbour upscaling for a pixel-art look"),
+    "prompt": Param("a smiling face", help="what a text-conditioned model (gan-emoji) draws"),
 }
 DEFAULTS = {"frames": 48, "fps": 24, "size": 256}
 
@@ -25,5 +26,9 @@ def sketch(p, seed, frames, size):
     path = ga.latent.interpolate(model, frames, keys=p.keys, seed=seed, method=p.method, easing=p.easing, loop=True)
     if model.num_classes:  # class-conditional models: one digit per seed
         path = path.with_condition(seed % model.num_classes)
-    # upscale the grayscale frames first, then colour them: smooth gradients map through the colour map
-    return path | model | ga.render.upscale(size, mode="nearest" if p.pixelated else "smooth") | ga.render.colormap(p.colormap)
+    elif model.cond_dim:  # text-conditioned models: the prompt
+        path = path.with_condition(ga.prompt(p.prompt))
+    clip = path | model | ga.render.upscale(size, mode="nearest" if p.pixelated else "smooth")
+    # grayscale frames are upscaled first, then coloured: smooth gradients map through the colour map;
+    # a colour model keeps its own colours
+    return clip | ga.render.colormap(p.colormap) if model.image_shape[0] == 1 else clip

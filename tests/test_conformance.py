@@ -50,6 +50,15 @@ class TestCganArchitecture(_Mnist):
     name = "cgan"
 
 
+class TestGanEmoji(ModelContract):
+    """The shipped text-to-emoji GAN (decoder-only weights; a checkpoint of other weights loads in their place)."""
+
+    plugin = genart_gan.plugin
+    name = "gan-emoji"
+    checkpoint = True
+    test_any_size = None
+
+
 class TestTganArchitecture(ModelContract):
     """The text-conditioned GAN (conditioned on [N, 384] caption embeddings), small and at 32 px."""
 

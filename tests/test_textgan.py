@@ -231,3 +231,39 @@ def test_genart_sample_draws_a_prompt_and_says_what_a_text_model_needs(tmp_path,
     assert main(["sample", "tgan", "--checkpoint", str(ckpt), "--label", "3", "-o", str(tmp_path / "x.png")]) == 1
     assert "conditioned on text, not labels: replace --label with --prompt" in capsys.readouterr().err
     assert not (tmp_path / "x.png").exists()
+
+
+# ------------------------------------------------------------------------------------ the shipped model
+
+
+@pytest.mark.parametrize("encoder", ["tiny", "minilm"])
+def test_gan_emoji_draws_varied_colourful_images_for_free_text(encoder):
+    from genart_kit.conditioning import conditioner
+    from genart_kit.errors import GenartError
+
+    try:
+        conditioner(encoder)
+    except GenartError as exc:  # minilm needs the text extra (CI installs it): say so rather than pass
+        pytest.skip(f"text encoder {encoder!r} is not installed here: {exc}")
+    model = ga.model("gan-emoji")
+    assert model.name == "gan-emoji" and model.image_shape == (3, 64, 64) and model.decoder_only
+    z = model.sample_latents(8, seed=0)
+    kittens = model.decode(z, ga.prompt("a cute kitten", encoder=encoder))
+    hearts = model.decode(z, ga.prompt("a big red heart", encoder=encoder))
+    assert kittens.shape == (8, 3, 64, 64)
+    for images in (kittens, hearts):
+        chroma = images.amax(1) - images.amin(1)  # [8, 64, 64]: 0 for grey pixels
+        assert chroma.mean() > 0.05  # colour, not grey digits
+        assert images.std(0).mean() > 0.02  # seeds give different images
+    assert (kittens - hearts).abs().mean() > 0.05  # the prompt steers the picture
+
+
+def test_genart_sample_gan_emoji_with_a_prompt_it_was_never_trained_on(tmp_path):
+    from genart_kit.cli import main
+
+    out = tmp_path / "kittens.png"
+    assert main(["sample", "gan-emoji", "--prompt", "a cute kitten", "--encoder", "tiny", "-n", "16", "-o", str(out)]) == 0
+    from PIL import Image
+
+    with Image.open(out) as im:
+        assert im.mode == "RGB" and im.size[0] >= 4 * 64

@@ -9,7 +9,8 @@ from .options import CGAN_OPTIONS, GAN_OPTIONS, TGAN_OPTIONS
 
 @hookimpl
 def register_models(register):
-    """Register ``gan``/``cgan`` (trainable architectures) and ``gan-mnist``/``cgan-mnist`` (pretrained)."""
+    """Register ``gan``/``cgan``/``tgan`` (trainable architectures) and ``gan-mnist``/``cgan-mnist``/``gan-emoji``
+    (pretrained)."""
     register("gan-mnist", "genart_gan.model:load_pretrained_gan_mnist",
              description="DCGAN trained on MNIST digits (shipped weights)", latent_dim=64, image_shape=(1, 28, 28),
              conditional=False, num_classes=None, ready=True, trainable=False, options=())
@@ -27,3 +28,7 @@ def register_models(register):
              description="text-conditioned GAN (projection D, spectral norm, DiffAugment, EMA) for genart train on "
                          "a captioned data set (--data emoji)", latent_dim=64, image_shape=(3, 64, 64),
              conditional=True, num_classes=None, cond_dim=384, ready=False, trainable=True, options=TGAN_OPTIONS)
+    register("gan-emoji", "genart_gan.textgan:load_pretrained_gan_emoji",
+             description="text-to-emoji GAN trained on Noto Color Emoji, 64 px colour (shipped weights): "
+                         "--prompt \"a cute kitten\"", latent_dim=64, image_shape=(3, 64, 64), conditional=True,
+             num_classes=None, cond_dim=384, ready=True, trainable=False, options=())
