@@ -78,14 +78,6 @@ def check_command_name(name: object) -> str | None:
     return None
 
 
-def _printable(text: object) -> str:
-    """*text* with unpaired surrogates and control characters other than newlines and tabs replaced."""
-    import unicodedata
-
-    return "".join("?" if (unicodedata.category(c) in ("Cs",) or (unicodedata.category(c) == "Cc" and c not in "\n\t"))
-                   else c for c in str(text))
-
-
 def _literal(text: str | None, always: bool = False) -> str | None:
     """*text* safe from argparse's %-formatting: help lines are always formatted, descriptions and epilogs
     only when they hold ``%(prog)``."""
@@ -127,8 +119,8 @@ def make_register_command(plugin: str, info: Any, staged: dict[str, list[PluginC
         # help texts are printed: one printable line; description and epilog keep their lines
         staged.setdefault(plugin, []).append(PluginCommand(
             name, plugin, handler, parser, clean_text(help or ""),
-            None if description is None else _printable(description),
-            None if epilog is None else _printable(epilog)))
+            None if description is None else clean_text(description, keep_lines=True),
+            None if epilog is None else clean_text(epilog, keep_lines=True)))
         return parser
 
     return register

@@ -47,13 +47,15 @@ MAX_NAME = 100
 RESERVED_NAMES = frozenset({"ga", "registry"})
 
 
-def clean_text(text: object) -> str:
-    """*text* as one printable line for listings and help: control characters, separators and unpaired
-    surrogates become spaces (``str(text)`` first; runs of whitespace collapse)."""
+def clean_text(text: object, *, keep_lines: bool = False) -> str:
+    """*text* (``str(text)``) made printable for listings and help: control characters, line and paragraph
+    separators and unpaired surrogates become spaces and runs of whitespace collapse into one line; with
+    *keep_lines*, newlines and tabs stay (a command's description and epilog)."""
     import unicodedata
 
-    out = "".join(" " if unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") else c for c in str(text))
-    return " ".join(out.split())
+    keep = "\n\t" if keep_lines else ""
+    out = "".join(c if c in keep or unicodedata.category(c) not in ("Cc", "Cs", "Zl", "Zp") else " " for c in str(text))
+    return out if keep_lines else " ".join(out.split())
 
 
 def check_name(name: object, kind: str = "model") -> str | None:

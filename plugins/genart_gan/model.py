@@ -204,11 +204,16 @@ class GAN(GenerativeModel):
         self.discriminator = DCGANDiscriminator(image_shape, int(width), k, int(extra_layers))
         dcgan_init(self)
         if self.ema:
-            import copy
+            self.add_generator_average()
 
-            self.generator_ema = copy.deepcopy(self.generator).requires_grad_(False)
-            self.register_buffer("ema_updates", torch.zeros((), dtype=torch.long))
-            self.register_buffer("generator_steps", torch.zeros((), dtype=torch.long))
+    def add_generator_average(self) -> None:
+        """Create the averaged generator (a frozen copy of ``generator``) and its counters ``ema_updates`` and
+        ``generator_steps`` (long scalars), which :meth:`update_ema` moves; called when ``ema`` is set."""
+        import copy
+
+        self.generator_ema = copy.deepcopy(self.generator).requires_grad_(False)
+        self.register_buffer("ema_updates", torch.zeros((), dtype=torch.long))
+        self.register_buffer("generator_steps", torch.zeros((), dtype=torch.long))
 
     @torch.no_grad()
     def update_ema(self) -> None:

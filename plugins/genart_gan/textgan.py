@@ -21,7 +21,6 @@ deterministic: the same latent and condition give the same image alone or in a b
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import torch
@@ -140,9 +139,7 @@ class TextGAN(GAN):
         if not self.decoder_only:
             self.discriminator = ProjectionDiscriminator(image_shape, int(width), self.cond_dim)
         if self.ema:
-            self.generator_ema = copy.deepcopy(self.generator).requires_grad_(False)
-            self.register_buffer("ema_updates", torch.zeros((), dtype=torch.long))
-            self.register_buffer("generator_steps", torch.zeros((), dtype=torch.long))
+            self.add_generator_average()
 
     def condition_vector(self, cond: torch.Tensor | None) -> torch.Tensor | None:
         """Embeddings ``[N, K]`` -> float32 ``[N, K]``; class labels are refused (this model reads text)."""
