@@ -518,7 +518,7 @@ def test_readme_positional_forms_and_sketch_easings():
     from genart_kit.latent.interpolation import EASINGS
 
     fb = ga.render.feedback(1.02, 2, 0.9)
-    assert (fb.zoom, fb.rotate, fb.decay) == (1.02, 2, 0.9) if hasattr(fb, "zoom") else True
+    assert (fb.zoom, fb.rotate, fb.decay) == (1.02, 2, 0.9)
     import inspect
     params = inspect.signature(ga.latent.class_sweep).parameters
     assert params["classes"].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD

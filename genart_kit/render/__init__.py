@@ -8,7 +8,9 @@ Use them after a model in a pipe; they compose with ``|`` and apply directly to 
 
 Built-in renderers (registered as ``renderer`` entries; ``genart list renderers``):
 :func:`colormap`, :func:`upscale` / :func:`resize`, :func:`trails`, :func:`feedback`, :func:`posterize`,
-:func:`invert`, :func:`contrast`, :func:`gamma`, :func:`caption`. :func:`tile` lays several clips out in a
+:func:`invert`, :func:`contrast`, :func:`gamma`, :func:`flash`, :func:`hue`, :func:`zoom`, :func:`caption`.
+Numeric options take a number or one value per frame ``[T]`` (:class:`FrameValue`), so a flash, a zoom or a
+hue can follow an audio envelope: ``ga.render.flash(0.6 * feats.onset)``. :func:`tile` lays several clips out in a
 grid (it combines clips, so it is a function of clips rather than a renderer); :func:`grid` lays out a
 batch of images ``[B, K, C, H, W]`` -> ``[B, C, H', W']`` (e.g. inside a custom decoder). :func:`get` builds any
 registered renderer (including third-party ones) by name. A plain function ``f(frames) -> frames`` can be
@@ -37,6 +39,11 @@ _NAMES = {
     "invert": "color",
     "contrast": "color",
     "gamma": "color",
+    "flash": "color",
+    "hue": "color",
+    "zoom": "geometry",
+    "Zoom": "geometry",
+    "FrameValue": "params",
     "upscale": "geometry",
     "resize": "geometry",
     "Resize": "geometry",

@@ -1,4 +1,7 @@
-"""Colour renderers: colour maps for grayscale models, posterize, invert, contrast, gamma.
+"""Colour renderers: colour maps for grayscale models, posterize, invert, contrast, gamma, flash, hue.
+
+Numeric options (contrast amount, gamma, flash amount, hue shift) take a number or one value per frame ``[T]``
+(:mod:`genart_kit.render.params`), so they can follow an audio envelope.
 
 Colour maps come from matplotlib (Hunter, 2007; the perceptually uniform viridis/magma/inferno/plasma by
 Stéfan van der Walt and Nathaniel Smith). The most used ones ship as precomputed 256-entry tables
@@ -19,6 +22,7 @@ import torch
 
 from ..errors import InvalidInputError, UnknownNameError, suggest
 from .base import Renderer, Shape
+from .params import FrameValue, rgb_color
 
 _TABLES_FILE = Path(__file__).with_name("colormaps.json")
 _lock = threading.Lock()
@@ -169,18 +173,28 @@ def colormap(cmap: Any = "magma", *, reverse: bool = False) -> Colormap:
 
 
 class _Pointwise(Renderer):
-    def __init__(self, fn: Any, text: str) -> None:
+    """A per-pixel function ``fn(x, **values)`` of the colour channels (alpha kept); each value is a
+    :class:`~genart_kit.render.params.FrameValue`, passed as a float when constant and as a ``[B, 1, 1, 1]``
+    tensor when it varies per frame."""
+
+    def __init__(self, fn: Any, text: str, **values: FrameValue) -> None:
         self.fn = fn
         self.text = text
+        self.values = values
+
+    def process(self, frames: torch.Tensor, state: Any, start: int, total: int) -> tuple[torch.Tensor, Any]:
+        kw = {k: (v.at(start, frames.shape[0], total, frames.device).view(-1, 1, 1, 1) if v.varies else v.constant)
+              for k, v in self.values.items()}
+        out = self.fn(frames[:, :3] if frames.shape[1] == 4 else frames, **kw)
+        if frames.shape[1] == 4:  # keep alpha untouched
+            out = torch.cat([out, frames[:, 3:4]], dim=1)
+        return out.clamp_(0.0, 1.0), state
 
     def render(self, frames: torch.Tensor) -> torch.Tensor:
-        out = self.fn(frames)
-        if frames.shape[1] == 4:  # keep alpha untouched
-            out = torch.cat([out[:, :3], frames[:, 3:4]], dim=1)
-        return out.clamp_(0.0, 1.0)
+        return self.process(frames, None, 0, frames.shape[0])[0]
 
     def describe(self) -> str:
-        return self.text
+        return self.text.format(**{k: v.describe() for k, v in self.values.items()})
 
 
 def posterize(levels: int = 4) -> Renderer:
@@ -200,11 +214,11 @@ def invert() -> Renderer:
     return _Pointwise(lambda x: 1.0 - x, "invert()")
 
 
-def contrast(amount: float = 1.5, *, pivot: float = 0.5) -> Renderer:
+def contrast(amount: Any = 1.5, *, pivot: float = 0.5) -> Renderer:
     """Scale distances from *pivot*: ``pivot + amount (x - pivot)``, clamped to [0, 1].
 
     Args:
-        amount: 0 gives flat grey, 1 no change, > 1 more contrast (0..100).
+        amount: 0 gives flat grey, 1 no change, > 1 more contrast (0..100); a number or one per frame ``[T]``.
         pivot: the value that stays fixed, in [0, 1].
 
     Raises:
@@ -212,18 +226,93 @@ def contrast(amount: float = 1.5, *, pivot: float = 0.5) -> Renderer:
     """
     from ..latent.core import check_float
 
-    amount = check_float(amount, "contrast amount", low=0.0, high=100.0)
+    amount_v = FrameValue(amount, "contrast amount", low=0.0, high=100.0)
     pivot = check_float(pivot, "pivot", low=0.0, high=1.0)
-    return _Pointwise(lambda x: pivot + amount * (x - pivot), f"contrast({amount:g}, pivot={pivot:g})")
+    return _Pointwise(lambda x, amount: pivot + amount * (x - pivot), f"contrast({{amount}}, pivot={pivot:g})", amount=amount_v)
 
 
-def gamma(value: float = 2.2) -> Renderer:
-    """Gamma curve ``x ** (1 / value)`` (values > 1 brighten mid-tones), *value* in (0, 100].
+def gamma(value: Any = 2.2) -> Renderer:
+    """Gamma curve ``x ** (1 / value)`` (values > 1 brighten mid-tones), *value* in (0, 100]; a number or one
+    per frame ``[T]``.
 
     Raises:
         InvalidInputError: value out of range or NaN.
     """
-    from ..latent.core import check_float
+    value_v = FrameValue(value, "gamma", low=0.0, high=100.0, low_open=True)
+    return _Pointwise(lambda x, value: x.clamp(0.0, 1.0).pow(1.0 / value), "gamma({value})", value=value_v)
 
-    value = check_float(value, "gamma", low=0.0, high=100.0, low_open=True)
-    return _Pointwise(lambda x: x.clamp(0.0, 1.0).pow(1.0 / value), f"gamma({value:g})")
+
+def flash(amount: Any = 0.5, *, color: Any = "white") -> Renderer:
+    """Blend every pixel towards *color* by *amount*: ``x + amount (color - x)`` (0 = unchanged, 1 = solid
+    colour). Give a per-frame ``[T]`` amount (e.g. an onset envelope) to flash on the beat.
+
+    Args:
+        amount: in [0, 1]; a number or one per frame ``[T]``.
+        color: a name, ``"#rrggbb"``, a grey level or an ``(r, g, b)`` tuple in [0, 1]. Grayscale frames
+            become RGB unless the colour is grey.
+
+    Raises:
+        InvalidInputError: amount out of range or NaN; unknown colour.
+    """
+    amount_v = FrameValue(amount, "flash amount", low=0.0, high=1.0)
+    rgb = rgb_color(color, "flash color")
+    return _Flash(amount_v, rgb)
+
+
+class _Flash(_Pointwise):
+    def __init__(self, amount: FrameValue, rgb: tuple[float, float, float]) -> None:
+        self.rgb = rgb
+        self.grey = rgb[0] == rgb[1] == rgb[2]
+        super().__init__(self._blend, f"flash({{amount}}, color={rgb})", amount=amount)
+
+    def output_shape(self, shape: Shape) -> Shape:
+        c, h, w = shape
+        return (3 if c == 1 and not self.grey else c, h, w)
+
+    def _blend(self, x: torch.Tensor, amount: Any) -> torch.Tensor:
+        if x.shape[1] == 1 and not self.grey:
+            x = x.expand(-1, 3, -1, -1)
+        target = torch.tensor(self.rgb[: x.shape[1]], dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
+        return x + amount * (target - x)
+
+
+def hue(shift: Any = 0.0) -> Renderer:
+    """Rotate the hue of RGB(A) frames by *shift* turns (0.5 = half way round the colour wheel), keeping
+    luma: a rotation of RGB about the grey axis in YIQ space. Give a per-frame ``[T]`` shift (e.g.
+    ``ga.audio.normalize(feats.centroid)``) to follow the music. Put it after a colour map: grayscale frames
+    have no hue.
+
+    Args:
+        shift: turns, in [-10, 10]; a number or one per frame ``[T]``.
+
+    Raises:
+        InvalidInputError: shift out of range or NaN; grayscale frames (at render time).
+    """
+    return _Hue(FrameValue(shift, "hue shift", low=-10.0, high=10.0))
+
+
+#: RGB -> YIQ (NTSC 1953; the FCC's rounded coefficients) and back
+_YIQ = ((0.299, 0.587, 0.114), (0.595716, -0.274453, -0.321263), (0.211456, -0.522591, 0.311135))
+
+
+class _Hue(_Pointwise):
+    def __init__(self, shift: FrameValue) -> None:
+        super().__init__(self._rotate, "hue({shift})", shift=shift)
+
+    def output_shape(self, shape: Shape) -> Shape:
+        if shape[0] == 1:
+            raise InvalidInputError("hue() needs colour frames, got grayscale; put it after a colour map "
+                                    "(ga.render.colormap('magma') | ga.render.hue(0.25)).")
+        return shape
+
+    def _rotate(self, x: torch.Tensor, shift: Any) -> torch.Tensor:
+        if x.shape[1] == 1:
+            self.output_shape((1, 0, 0))
+        m = torch.tensor(_YIQ, dtype=torch.float32, device=x.device)
+        a = torch.as_tensor(shift, dtype=torch.float32, device=x.device).reshape(-1) * (2 * torch.pi)
+        cos, sin = torch.cos(a), torch.sin(a)
+        rot = torch.zeros(a.shape[0], 3, 3, device=x.device)
+        rot[:, 0, 0] = 1.0
+        rot[:, 1, 1], rot[:, 1, 2], rot[:, 2, 1], rot[:, 2, 2] = cos, -sin, sin, cos
+        full = torch.linalg.inv(m) @ rot @ m  # [b, 3, 3] with b = 1 (constant) or B
+        return torch.einsum("bij,bjhw->bihw", full.expand(x.shape[0], -1, -1), x)

@@ -20,6 +20,9 @@ RENDERERS = [
     ("invert", f"{_M}.color:invert", "invert colours"),
     ("contrast", f"{_M}.color:contrast", "scale contrast around a pivot"),
     ("gamma", f"{_M}.color:gamma", "gamma curve"),
+    ("flash", f"{_M}.color:flash", "blend towards a colour (per-frame amounts flash on the beat)"),
+    ("hue", f"{_M}.color:hue", "rotate hue by a number of turns (per frame: follow the music)"),
+    ("zoom", f"{_M}.geometry:zoom", "zoom/rotate about the centre, keeping the size (per frame: punch in on onsets)"),
     ("caption", f"{_M}.text:caption", "draw text (per-frame format fields) with Pillow"),
 ]
 

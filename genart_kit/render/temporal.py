@@ -10,13 +10,15 @@ loop stays seamless.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 
 from ..errors import InvalidInputError
-from ..latent.core import check_float
 from .base import Renderer
+from .geometry import warp_grid
+from .params import FrameValue
 
 MODES = ("max", "blend", "add")
 MAX_WARMUP = 2000
@@ -45,8 +47,9 @@ class Trails(Renderer):
     (exponential moving average, a soft motion blur), ``"add"`` (glow that saturates).
     """
 
-    def __init__(self, decay: float = 0.8, mode: str = "max") -> None:
-        self.decay = check_float(decay, "decay", low=0.0, high=0.999)
+    def __init__(self, decay: Any = 0.8, mode: str = "max") -> None:
+        self.decay_value = FrameValue(decay, "decay", low=0.0, high=0.999)
+        self.decay = self.decay_value.peak
         if mode not in MODES:
             raise InvalidInputError(f"trails mode must be one of {', '.join(MODES)}; got {mode!r}.")
         self.mode = mode
@@ -54,25 +57,27 @@ class Trails(Renderer):
 
     def process(self, frames: torch.Tensor, state: torch.Tensor | None, start: int, total: int) -> tuple[torch.Tensor, torch.Tensor]:
         out = torch.empty_like(frames)
+        decays = self.decay_value.at(start, frames.shape[0], total).tolist()
         prev = state
         for i in range(frames.shape[0]):
             cur = frames[i]
             if prev is None or prev.shape != cur.shape:
                 prev = cur
             else:
-                prev = _combine(self.mode, cur, prev, self.decay)
+                prev = _combine(self.mode, cur, prev, decays[i])
             out[i] = prev
         return out, prev
 
     def describe(self) -> str:
-        return f"trails(decay={self.decay:g}, mode={self.mode!r})"
+        return f"trails(decay={self.decay_value.describe()}, mode={self.mode!r})"
 
 
-def trails(decay: float = 0.8, *, mode: str = "max") -> Trails:
+def trails(decay: Any = 0.8, *, mode: str = "max") -> Trails:
     """Motion trails that carry across batches; see :class:`Trails`.
 
     Args:
-        decay: how much of the previous output survives each frame, in [0, 0.999] (0 = off).
+        decay: how much of the previous output survives each frame, in [0, 0.999] (0 = off); a number or one
+            value per frame ``[T]``.
         mode: ``"max"``, ``"blend"`` or ``"add"``.
 
     Raises:
@@ -89,47 +94,54 @@ class Feedback(Renderer):
     camera-pointed-at-its-monitor tunnel effect.
     """
 
-    def __init__(self, zoom: float = 1.05, rotate: float = 0.0, decay: float = 0.85, mode: str = "max") -> None:
-        self.zoom = check_float(zoom, "zoom", low=0.1, high=10.0)
-        self.rotate = check_float(rotate, "rotate", low=-360.0, high=360.0)
-        self.decay = check_float(decay, "decay", low=0.0, high=0.999)
+    def __init__(self, zoom: Any = 1.05, rotate: Any = 0.0, decay: Any = 0.85, mode: str = "max") -> None:
+        self.zoom_value = FrameValue(zoom, "zoom", low=0.1, high=10.0)
+        self.rotate_value = FrameValue(rotate, "rotate", low=-360.0, high=360.0)
+        self.decay_value = FrameValue(decay, "decay", low=0.0, high=0.999)
+        self.zoom, self.rotate = self.zoom_value.constant, self.rotate_value.constant  # None when per frame
+        self.decay = self.decay_value.peak
         if mode not in MODES:
             raise InvalidInputError(f"feedback mode must be one of {', '.join(MODES)}; got {mode!r}.")
         self.mode = mode
         self.warmup = _warmup(self.decay)
         self._grid: dict[tuple, torch.Tensor] = {}
 
-    def _grid_for(self, x: torch.Tensor) -> torch.Tensor:
-        key = (tuple(x.shape), x.device)
+    def _grid_for(self, x: torch.Tensor, zoom: float, rotate: float) -> torch.Tensor:
+        key = (tuple(x.shape), x.device, zoom, rotate)
         g = self._grid.get(key)
         if g is None:
-            a = math.radians(self.rotate)
-            s = 1.0 / self.zoom
-            theta = torch.tensor([[s * math.cos(a), -s * math.sin(a), 0.0], [s * math.sin(a), s * math.cos(a), 0.0]],
-                                 dtype=torch.float32, device=x.device)
-            g = F.affine_grid(theta[None], [1, *x.shape], align_corners=False)
+            g = warp_grid(x.shape, zoom, rotate, x.device)
+            if len(self._grid) > 64:  # per-frame zooms: keep the cache bounded
+                self._grid.clear()
             self._grid[key] = g
         return g
 
     def process(self, frames: torch.Tensor, state: torch.Tensor | None, start: int, total: int) -> tuple[torch.Tensor, torch.Tensor]:
         out = torch.empty_like(frames)
+        n = frames.shape[0]
+        zooms = self.zoom_value.at(start, n, total).tolist()
+        turns = self.rotate_value.at(start, n, total).tolist()
+        decays = self.decay_value.at(start, n, total).tolist()
         prev = state
-        for i in range(frames.shape[0]):
+        for i in range(n):
             cur = frames[i]
             if prev is None or prev.shape != cur.shape:
                 prev = cur
             else:
-                warped = F.grid_sample(prev[None], self._grid_for(prev), mode="bilinear", padding_mode="zeros", align_corners=False)[0]
-                prev = _combine(self.mode, cur, warped, self.decay)
+                grid = self._grid_for(prev, zooms[i], turns[i])
+                warped = F.grid_sample(prev[None], grid, mode="bilinear", padding_mode="zeros", align_corners=False)[0]
+                prev = _combine(self.mode, cur, warped, decays[i])
             out[i] = prev
         return out, prev
 
     def describe(self) -> str:
-        return f"feedback(zoom={self.zoom:g}, rotate={self.rotate:g}, decay={self.decay:g})"
+        return (f"feedback(zoom={self.zoom_value.describe()}, rotate={self.rotate_value.describe()}, "
+                f"decay={self.decay_value.describe()})")
 
 
-def feedback(zoom: float = 1.05, rotate: float = 0.0, decay: float = 0.85, *, mode: str = "max") -> Feedback:
-    """Zoom/rotate video feedback; see :class:`Feedback`.
+def feedback(zoom: Any = 1.05, rotate: Any = 0.0, decay: Any = 0.85, *, mode: str = "max") -> Feedback:
+    """Zoom/rotate video feedback; see :class:`Feedback`. *zoom*, *rotate* and *decay* each take a number or
+    one value per frame ``[T]`` (e.g. an audio envelope).
 
     Args:
         zoom: zoom factor of the echo per frame (0.1..10; > 1 flies outwards).

@@ -9,31 +9,9 @@ import torch
 
 from ..errors import InvalidInputError
 from .base import Renderer, Shape
+from .params import rgb_color as _rgb
 
 POSITIONS = ("top", "bottom", "center", "top-left", "top-right", "bottom-left", "bottom-right")
-
-
-def _rgb(color: Any, name: str) -> tuple[float, float, float]:
-    if isinstance(color, str):
-        from PIL import ImageColor
-
-        try:
-            r, g, b = ImageColor.getrgb(color)[:3]
-        except ValueError as exc:
-            raise InvalidInputError(f"{name}: unknown colour {color!r}; use a name like 'white' or '#ff3366'.") from exc
-        return (r / 255.0, g / 255.0, b / 255.0)
-    if isinstance(color, (int, float)) and not isinstance(color, bool):
-        v = float(color)
-        if not 0.0 <= v <= 1.0:
-            raise InvalidInputError(f"{name}: a grey level must be in [0, 1], got {v}.")
-        return (v, v, v)
-    try:
-        vals = tuple(float(c) for c in color)
-    except TypeError as exc:
-        raise InvalidInputError(f"{name}: expected a colour name, '#rrggbb' or an (r, g, b) tuple in [0, 1], got {color!r}.") from exc
-    if len(vals) != 3 or not all(0.0 <= v <= 1.0 for v in vals):
-        raise InvalidInputError(f"{name}: an (r, g, b) colour needs three values in [0, 1], got {color!r}.")
-    return vals  # type: ignore[return-value]
 
 
 class Caption(Renderer):
