@@ -5,8 +5,12 @@
 * reaction: Pearson r between the onset envelope and (a) the per-frame latent speed of ``ga.latent.motion``,
   (b) the picture's mean absolute frame-to-frame change of ``sketches/audio_reactive.py``; and the ratio of the
   picture's change in the demo's rest bar to its change in the groove.
+* prompts on the beat: a ``ga.audio.beat_timeline`` of three prompts (every 2 beats) steering ``cgan-mnist``
+  on a still latent: the frames where the picture changes against the true beat frames, on the click track
+  and the demo track (max error, frames).
 * speed: feature extraction and rendering of a ``--seconds`` click track at 24 fps, ``--size`` px, against the
-  audio's duration (real-time factor), and a plain loop decoding the same latents one frame at a time.
+  audio's duration (real-time factor), and a plain loop decoding and rendering the same latents one frame at
+  a time.
 
 Usage::
 
@@ -49,6 +53,17 @@ def beat_error(detected: np.ndarray, true_frames: np.ndarray) -> float:
     return float(max(np.min(np.abs(true_frames - b)) for b in detected)) if len(detected) else float("nan")
 
 
+def prompt_change_error(feats, true_frames: np.ndarray, every: int = 2) -> float:
+    """Largest distance (frames) from a picture change of a beat-timed prompt timeline to the nearest true beat."""
+    model = ga.model("cgan-mnist")
+    tl = ga.audio.beat_timeline(feats, ["a one", "a seven", "a zero"], every=every)
+    path = ga.latent.prompt_timeline(model, tl, feats.frames, fps=feats.fps, encoder="tiny", fade=0)
+    frames = torch.cat(list((path | model).iter_frames()))
+    change = (frames[1:] - frames[:-1]).abs().mean(dim=(1, 2, 3)).numpy()
+    moved = np.nonzero(change > 1e-4)[0] + 1
+    return beat_error(moved, true_frames) if len(moved) else float("nan")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seconds", type=float, default=60.0)
@@ -66,6 +81,8 @@ def main() -> None:
     res["demo_beat_error_frames"] = beat_error(fd.beats, np.arange(0, 192, 12))
     kb = ga.latent.beat_keyframes(16, fd.beats, fd.frames).tensor()
     step = (kb[1:] - kb[:-1]).norm(dim=1).numpy()
+    res["prompt_change_vs_beat_error_frames_click"] = prompt_change_error(f, true)
+    res["prompt_change_vs_beat_error_frames_demo"] = prompt_change_error(fd, np.arange(0, 192, 12))
     res["beat_keyframes_jump_at_beat_frames"] = float(np.mean([np.argmax(step[b - 1:b + 5]) == 0 for b in fd.beats if b > 0]))
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["GENART_CACHE"] = tmp
@@ -95,10 +112,11 @@ def main() -> None:
     n = sum(b.shape[0] for b in (path | model | ga.render.upscale(a.size) | ga.render.colormap("magma")).iter_frames())
     res["render_s"] = time.perf_counter() - t0
     z = path.tensor()
+    up, cmap = ga.render.upscale(a.size), ga.render.colormap("magma")
     t0 = time.perf_counter()
-    with torch.no_grad():
+    with torch.no_grad():  # the same work, one frame at a time, as a hand-written script would do it
         for i in range(z.shape[0]):
-            model.decode(z[i:i + 1])
+            cmap(up(model.decode(z[i:i + 1])))
     res["plain_loop_decode_s"] = time.perf_counter() - t0
     res.update(seconds=a.seconds, fps=fps, size=a.size, frames=n,
                realtime_factor=(res["features_s"] + res["render_s"]) / a.seconds)

@@ -294,6 +294,115 @@ class PromptMorph(Conditioning):
         return PromptMorph(self.prompts, self.frames, self.hold, self.loop, self.encoder, picked)
 
 
+@dataclass
+class PromptMix(Conditioning):
+    """Per-frame mixes of a few prompts with given weights: frame t's condition is ``weights[t] @
+    condition(prompts)`` (class vectors blend linearly; embeddings are blended, then renormalised as in
+    :class:`PromptMorph`). Built by :func:`prompt_mix` (weights from anything: chroma, an envelope) and
+    :func:`prompt_timeline` (prompts that change at given times, e.g. on the beat).
+
+    Attributes:
+        prompts: the P prompts; weights: float32 ``[T, P]`` tensor, rows summing to 1; encoder: as
+            :class:`Prompt`.
+    """
+
+    prompts: tuple[str, ...]
+    weights: Any
+    encoder: str | None = None
+
+    @property
+    def length(self) -> int | None:  # type: ignore[override]
+        return int(self.weights.shape[0])
+
+    def strongest(self, index: int) -> int:
+        """Which prompt dominates frame *index* (for captions)."""
+        return int(self.weights[index].argmax())
+
+    def resolve(self, spec: ConditionSpec) -> Any:
+        import torch
+
+        base = Prompt(self.prompts, self.encoder, True).resolve(spec)
+        out = self.weights.to(torch.float32) @ base
+        if spec.kind == "embedding":
+            out = torch.nn.functional.normalize(out, dim=-1)
+        return out
+
+    def take(self, indices: Sequence[int]) -> "PromptMix":
+        idx = indices if isinstance(indices, range) else list(indices)
+        return PromptMix(self.prompts, self.weights[idx], self.encoder)
+
+
+def _check_encoder(encoder: Any) -> None:
+    if encoder is not None and (not isinstance(encoder, str) or not encoder.strip()):
+        raise InvalidInputError(f"encoder must be a conditioner name (genart list conditioners) or None, got {encoder!r}.")
+
+
+def prompt_mix(prompts: Sequence[str], weights: Any, *, encoder: str | None = None) -> PromptMix:
+    """A per-frame conditioning that mixes *prompts* with per-frame *weights* (e.g. from chroma:
+    ``ga.audio.chroma_weights(feats.chroma, ["A", "F", "G"])``).
+
+    Args:
+        prompts: P strings.
+        weights: ``[T, P]`` non-negative numbers (numpy, torch or nested lists); each row is normalised to
+            sum to 1 (an all-zero row takes equal weights).
+        encoder: a conditioner name; default the best installed.
+
+    Raises:
+        InvalidInputError: bad prompts, weights not ``[T, P]``, negative, NaN or infinite weights.
+    """
+    import torch
+
+    texts = _check_texts(list(prompts) if not isinstance(prompts, str) else [prompts])
+    _check_encoder(encoder)
+    try:
+        w = torch.as_tensor(weights.copy() if hasattr(weights, "copy") and not isinstance(weights, torch.Tensor) else weights)
+    except Exception as exc:  # noqa: BLE001 - ragged lists, strings
+        raise InvalidInputError(f"weights must be numbers [T, {len(texts)}], got {type(weights).__name__}.") from exc
+    if w.dtype == torch.bool or w.is_complex() or w.ndim != 2 or w.shape[1] != len(texts) or w.shape[0] < 1:
+        raise InvalidInputError(f"weights must be real numbers [T, {len(texts)}] (one column per prompt), got "
+                                f"{list(w.shape)} {w.dtype}.")
+    w = w.detach().to("cpu", torch.float32)
+    if not torch.isfinite(w).all() or (w < 0).any():
+        raise InvalidInputError("weights must be finite and >= 0.")
+    total = w.sum(dim=1, keepdim=True)
+    w = torch.where(total > 0, w / total.clamp(min=1e-30), torch.full_like(w, 1.0 / len(texts)))
+    return PromptMix(texts, w, encoder)
+
+
+def prompt_timeline(timeline: Any, frames: int, *, fps: float = 24.0, fade: int = 2, loop: bool = False,
+                    encoder: str | None = None) -> PromptMix:
+    """A per-frame conditioning whose prompt changes at given times: ``{"0:00": "a cat", "0:08": "a rocket"}``.
+
+    Each prompt starts on the frame that shows its time (``floor(t * fps)``; beat frames use the same rule,
+    so a timeline built from beats changes on the beat: ``ga.audio.beat_timeline``) and is reached after
+    *fade* frames of blend from the previous one.
+
+    Args:
+        timeline: ``{time: prompt}`` or ``[(time, prompt), ...]``; times in seconds or ``"m:ss(.f)"``
+            (:func:`genart_kit.timeline.parse_time`). Frames before the first time hold the first prompt.
+        frames: the clip's length T (>= 1).
+        fps: frames per second.
+        fade: frames of blend at each change (0 = a hard cut).
+        loop: the first prompt fades in from the last one.
+        encoder: a conditioner name; default the best installed.
+
+    Returns:
+        a :class:`PromptMix` of length *frames*.
+
+    Raises:
+        InvalidInputError: a bad timeline (times, texts, all entries past the end), frames, fade or encoder.
+    """
+    from .timeline import segment_weights, timeline_starts
+
+    if isinstance(frames, bool) or not isinstance(frames, int) or frames < 1:
+        raise InvalidInputError(f"frames must be a whole number >= 1, got {frames!r}.")
+    if not isinstance(loop, bool):
+        raise InvalidInputError(f"loop must be True or False, got {loop!r}.")
+    _check_encoder(encoder)
+    texts, w = segment_weights(timeline_starts(timeline, frames, fps), frames, fade=fade, loop=loop)
+    return PromptMix(_check_texts(texts), w, encoder)
+
+
 def prompt(texts: str | Sequence[str], *, encoder: str | None = None) -> Prompt:
     """A prompt as a condition: ``model.decode(z, condition=ga.prompt("a handwritten seven"))``,
     ``path.with_condition(ga.prompt(...))``. A list gives one prompt per frame (or per latent).
@@ -335,8 +444,7 @@ def prompt_morph(prompts: Sequence[str], frames: int, *, hold: float = 0.25, loo
         raise InvalidInputError(f"hold must be in [0, 1), got {hold!r}.")
     if not isinstance(loop, bool):
         raise InvalidInputError(f"loop must be True or False, got {loop!r}.")
-    if encoder is not None and (not isinstance(encoder, str) or not encoder.strip()):
-        raise InvalidInputError(f"encoder must be a conditioner name (genart list conditioners) or None, got {encoder!r}.")
+    _check_encoder(encoder)
     return PromptMorph(texts, frames, float(hold), loop, encoder)
 
 

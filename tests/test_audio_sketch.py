@@ -54,3 +54,27 @@ def test_picture_pulses_on_the_beat_and_rests_in_the_rest(tmp_path, monkeypatch)
     beats = [12, 24, 36, 48, 60, 72, 84]  # demo: a beat every 12 frames, bars 1-2
     assert all(change[b - 1] > 3 * np.median(change[2:94]) for b in beats[1:])
     assert change[98:142].mean() < 0.2 * change[2:94].mean()  # bar 3 is the rest
+
+
+def test_prompts_change_on_every_nth_beat_with_a_conditional_model(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENART_CACHE", str(tmp_path))
+    from genart_kit.sketch import load_sketch
+
+    sk = load_sketch(SKETCH)
+    still = ["model=cgan-mnist", "prompts=a one -> a seven -> a zero", "every=2", "strength=0", "drift=0", "flash=0", "encoder=tiny"]
+    fr = np.concatenate([np.asarray(b.cpu()) for b in sk.render(still, size=32, fps=24).iter_frames()])
+    change = np.abs(np.diff(fr, axis=0)).mean(axis=(1, 2, 3))
+    moved = [i + 1 for i in np.nonzero(change > 1e-3)[0]]
+    assert moved[0] == 12 and 36 in moved and 60 in moved  # the prompt's fade starts on the beat
+    assert all(any(0 <= m - b <= 2 for b in (12, 36, 60, 84)) for m in moved if m < 96)  # and nothing else moves
+
+
+def test_prompts_with_an_unconditional_model_say_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENART_CACHE", str(tmp_path))
+    import pytest
+
+    from genart_kit.errors import InvalidInputError
+    from genart_kit.sketch import load_sketch
+
+    with pytest.raises(InvalidInputError, match="conditional model"):
+        load_sketch(SKETCH).render(["prompts=a cat -> a dog"], size=32, fps=24)

@@ -7,6 +7,7 @@ a missing ``audio`` extra raises :class:`~genart_kit.errors.MissingDependencyErr
     a = ga.audio.load("song.wav")
     f = ga.audio.features(a, fps=24)          # f.onset [T], f.rms [T], f.chroma [T, 12], f.beats, f.sections
     env = ga.audio.attack_release(f.onset, attack=1, release=8)
+    tl = ga.audio.beat_timeline(f, ["a cat", "a rocket"], every=4)   # prompts on the beat
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ _NAMES = {
     "AudioFeatures": "analysis", "features": "analysis", "frame_count": "analysis",
     "attack_release": "envelopes", "smooth": "envelopes", "normalize": "envelopes",
     "compress": "envelopes", "threshold": "envelopes",
+    "beat_timeline": "timeline", "section_timeline": "timeline", "chroma_weights": "timeline",
+    "hold_beats": "timeline", "PITCH_CLASSES": "timeline",
     "demo_track": "demo", "write_demo_track": "demo", "track_path": "demo",
 }
 __all__ = sorted(_NAMES)

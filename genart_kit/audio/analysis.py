@@ -161,6 +161,7 @@ def features(audio: Audio, fps: float = 24.0, *, frames: int | None = None, n_me
                              np.zeros(0, np.int64), np.zeros(0), 0.0, np.zeros(T, np.int64))
     tempo, beat_cols = librosa.beat.beat_track(onset_envelope=onset, sr=sr, hop_length=hop, units="frames")
     beat_times = librosa.frames_to_time(beat_cols, sr=sr, hop_length=hop).astype(np.float64)
+    # the frame showing each beat: the rule of genart_kit.timeline.frame_at, vectorised
     beats = np.unique(np.clip(np.floor(beat_times * fps + 1e-9).astype(np.int64), 0, T - 1))
     f_onset = _unit(_bin(onset[None], times[: onset.shape[0]], fps, T, "max")[:, 0])
     f_rms = _bin(rms, times[: rms.shape[1]], fps, T, "mean")[:, 0]

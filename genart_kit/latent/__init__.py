@@ -51,6 +51,8 @@ _NAMES = {
     "grid_sweep": "walks",
     "class_sweep": "walks",
     "prompt_morph": "prompts",
+    "prompt_timeline": "prompts",
+    "prompt_mix": "prompts",
     "encode": "images",
     "morph": "images",
     "mnist_digits": "images",

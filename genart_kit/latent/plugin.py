@@ -22,6 +22,8 @@ OPS = [
     ("grid_sweep", f"{_M}.walks:grid_sweep", "latents on a grid spanned by two directions"),
     ("class_sweep", f"{_M}.walks:class_sweep", "step a class-conditional model through labels (count 0 -> 9)"),
     ("prompt_morph", f"{_M}.prompts:prompt_morph", "morph a conditional model through text prompts"),
+    ("prompt_timeline", f"{_M}.prompts:prompt_timeline", "prompts on a timeline ({'0:00': 'a cat', '0:08': ...}, beats)"),
+    ("prompt_mix", f"{_M}.prompts:prompt_mix", "per-frame weighted mix of prompts (e.g. from chroma)"),
     ("encode", f"{_M}.images:encode", "encode real images (file, folder, MNIST digits) with a VAE"),
     ("morph", f"{_M}.images:morph", "morph between real images through a VAE's latent space"),
     ("from_tensor", f"{_M}.core:from_tensor", "wrap a [T, D] tensor as latents to pipe into a model"),
