@@ -10,6 +10,7 @@ import pytest
 
 from genart_kit.audio import demo_track, frame_count, write_demo_track
 from genart_kit.errors import ExportError
+from genart_kit.export import read_recipe
 from genart_kit.export.video import MP4, WEBM, _ffmpeg_exe
 
 
@@ -33,6 +34,7 @@ def test_soundtrack_is_muxed_and_durations_match(tmp_path, exporter, codec):
     out = exporter.write(tmp_path / f"a.{exporter.name}", _frames(n), fps=fps, audio=wav, recipe={"k": 1})
     audio, duration = _streams(out)
     assert audio == [codec]
+    assert read_recipe(out) == {"k": 1}  # the metadata input does not shift the audio input (issue 15)
     assert abs(duration - 2.0) <= 1.0 / fps + 0.03  # within one frame (plus container rounding)
 
 

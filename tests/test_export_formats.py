@@ -391,3 +391,59 @@ def test_spritesheet_reexport_over_its_own_atlas(tmp_path):
     assert json.loads((tmp_path / "s.json").read_text())["meta"]["frameCount"] == 5
     SPRITESHEET.write(tmp_path / "s.png", [clip(2)], fps=10)  # naming the atlas itself is explicit
     assert json.loads((tmp_path / "s.json").read_text())["meta"]["frameCount"] == 2
+
+
+# ------------------------------------------------------------- video metadata off the command line (issue 15)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("imageio_ffmpeg") is None, reason="needs the video extra")
+@pytest.mark.parametrize("exporter, name", [(MP4, "a.mp4"), (WEBM, "a.webm")])
+def test_video_large_recipe_round_trips_and_never_reaches_the_command_line(tmp_path, monkeypatch, exporter, name):
+    import subprocess
+
+    from genart_kit.export import video
+
+    seen: list[list[str]] = []
+    real = subprocess.Popen
+
+    def spy(cmd, *a, **k):
+        seen.append(list(cmd))
+        return real(cmd, *a, **k)
+
+    monkeypatch.setattr(video.subprocess, "Popen", spy)
+    source = "".join(f"x{i} = '{i};#=\\\\ é'\n" for i in range(20000))  # ~450 kB: past Linux's 128 kB per argument
+    recipe = {**RECIPE, "sketch": {"path": "big.py", "source": source}}
+    p = exporter.write(tmp_path / name, [clip(3, 16, 16)], fps=24, recipe=recipe)
+    assert read_recipe(p) == recipe
+    argv = " ".join(seen[0])
+    assert "x1 = " not in argv and "genart-kit:recipe" not in argv  # `ps` shows no recipe, no source
+    assert sorted(q.name for q in tmp_path.iterdir()) == [name]  # the metadata file is not left next to it
+
+
+def test_video_writer_that_cannot_start_reports_the_real_cause(tmp_path, monkeypatch):
+    import errno
+
+    from genart_kit.export import video
+
+    def e2big(*a, **k):
+        raise OSError(errno.E2BIG, "Argument list too long")
+
+    monkeypatch.setattr(video, "_ffmpeg_exe", lambda: "/usr/bin/ffmpeg")
+    monkeypatch.setattr(video.subprocess, "Popen", e2big)
+    with pytest.raises(ExportError) as info:
+        MP4.write(tmp_path / "a.mp4", [clip(3)], fps=24)
+    msg = str(info.value)
+    assert "cannot start ffmpeg" in msg and "Argument list too long" in msg
+    assert "permission" not in msg
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_writer_error_without_errno_is_not_blamed_on_the_folder(tmp_path):
+    from genart_kit.export.atomic import atomic_path
+
+    with pytest.raises(ExportError) as info:
+        with atomic_path(tmp_path / "a.jpg"):
+            raise OSError("cannot write mode RGBA as JPEG")  # what Pillow raises, no errno
+    assert "cannot write mode RGBA as JPEG" in str(info.value)
+    assert "permission" not in str(info.value) and "free space" not in str(info.value)
+    assert os.listdir(tmp_path) == []

@@ -35,10 +35,15 @@ _REASONS = {
 
 
 def os_error_message(path: object, exc: OSError) -> str:
-    """One-line, user-facing sentence for an :class:`OSError` raised while writing *path*."""
+    """One-line, user-facing sentence for an :class:`OSError` raised while writing *path*.
+
+    A known file-system errno gets its cause and fix; any other error (a writer's own ``OSError`` without an
+    errno, such as Pillow's "cannot write mode RGBA as JPEG") is reported as it is, never guessed to be a
+    permissions or free-space problem.
+    """
     reason = _REASONS.get(exc.errno or -1)
     if reason is None:
-        reason = f"{exc.strerror or exc}: check the folder's permissions and free space"
+        reason = str(exc.strerror or exc).strip() or type(exc).__name__
     return f"cannot write '{path}': {reason}."
 
 

@@ -7,7 +7,10 @@ raises :class:`~genart_kit.errors.ExportError` with ffmpeg's own message and not
 ``-fflags +bitexact -flags:v +bitexact`` (no encoder version or creation time in the container) and
 single-threaded encoding where a codec's threading could change the bitstream, so the same frames give the
 same bytes with the same ffmpeg build. Odd widths/heights are padded by one replicated pixel row/column
-(yuv420p needs even sizes). The recipe goes into the container's ``comment`` tag.
+(yuv420p needs even sizes). The recipe goes into the container's ``comment`` tag; it reaches ffmpeg in an
+``ffmetadata`` file in a private temporary folder (``-i meta.txt -map_metadata``), never on its command line, where
+a large sketch's source would pass the OS limit on one argument ("Argument list too long") and every local user
+could read it with ``ps``.
 """
 
 from __future__ import annotations
@@ -104,31 +107,40 @@ class VideoExporter:
         cmd = [exe, "-y", "-hide_banner", "-nostdin", "-v", "error", "-f", "rawvideo", "-vcodec", "rawvideo",
                "-s", f"{w + pad_w}x{h + pad_h}", "-pix_fmt", "rgba" if alpha else "rgb24",
                "-r", f"{rate.numerator}/{rate.denominator}", "-i", "-"]
-        with tempfile.TemporaryDirectory() as scratch:
+        with tempfile.TemporaryDirectory() as scratch:  # mode 0700: only this user reads the metadata file
             sound = _audio_input(audio, Path(scratch))
-            return self._encode(cmd, sound, codec, alpha, fmt, crf, preset, text, target, stream, c, pad_h, pad_w,
+            meta = _metadata_file(text, Path(scratch)) if text else None
+            return self._encode(cmd, sound, meta, codec, alpha, fmt, crf, preset, target, stream, c, pad_h, pad_w,
                                 total_frames)
 
-    def _encode(self, cmd: list[str], sound: str | None, codec: str, alpha: bool, fmt: str, crf: int, preset: str,
-                text: str, target: Path, stream: FrameStream, c: int, pad_h: int, pad_w: int,
+    def _encode(self, cmd: list[str], sound: str | None, meta: str | None, codec: str, alpha: bool, fmt: str,
+                crf: int, preset: str, target: Path, stream: FrameStream, c: int, pad_h: int, pad_w: int,
                 total_frames: int | None) -> Path:
-        """Run ffmpeg on the prepared input command (see :meth:`write`)."""
+        """Run ffmpeg on the prepared input command (see :meth:`write`); *meta* is the ffmetadata file or None."""
+        maps = ["-map", "0:v:0"]
         if sound is None:
             cmd += ["-an"]
         else:
-            cmd += ["-i", sound, "-map", "0:v:0", "-map", "1:a:0", "-flags:a", "+bitexact",
-                    "-c:a", "aac" if self.name == "mp4" else "libopus", "-b:a", "160k"]
+            cmd += ["-i", sound]
+            maps += ["-map", "1:a:0", "-flags:a", "+bitexact", "-c:a", "aac" if self.name == "mp4" else "libopus",
+                     "-b:a", "160k"]
+        if meta is not None:  # global tags from the last input; without one, none at all (bit-exact output)
+            cmd += ["-f", "ffmetadata", "-i", meta]
+        cmd += maps + ["-map_metadata", "-1" if meta is None else str(1 + (sound is not None)), "-map_chapters", "-1"]
         cmd += ["-vcodec", codec,
                "-pix_fmt", "yuva420p" if alpha else "yuv420p",
-               "-f", fmt, "-fflags", "+bitexact", "-flags:v", "+bitexact", "-map_metadata", "-1", "-crf", str(crf)]
+               "-f", fmt, "-fflags", "+bitexact", "-flags:v", "+bitexact", "-crf", str(crf)]
         if self.name == "mp4":
             cmd += ["-preset", preset, "-threads", "1", "-movflags", "+faststart"]
         else:
             cmd += ["-b:v", "0", "-row-mt", "0", "-threads", "1", "-deadline", "good", "-cpu-used", "4"]
-        if text:
-            cmd += ["-metadata", f"comment={RECIPE_KEY} {text}"]
         with atomic_path(target) as tmp, tempfile.TemporaryFile() as err:
-            proc = subprocess.Popen(cmd + [str(tmp)], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
+            try:
+                proc = subprocess.Popen(cmd + [str(tmp)], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
+            except OSError as exc:  # the encoder never ran: say so, not "cannot write" (the folder is fine)
+                raise ExportError(f"cannot start ffmpeg ('{cmd[0]}') to write '{target}': {exc.strerror or exc}; "
+                                  f"reinstall the video extra (pip install --force-reinstall imageio-ffmpeg) or "
+                                  f"export .gif/.webp instead.") from exc
             assert proc.stdin is not None
             try:
                 try:
@@ -161,6 +173,19 @@ class VideoExporter:
         if total_frames is not None and total_frames != stream.count:
             log.warning("total_frames=%s but the clip had %d frames", total_frames, stream.count)
         return target
+
+
+def _metadata_file(text: str, scratch: Path) -> str:
+    """Write the recipe *text* as an ffmetadata file (``comment`` tag) in *scratch* and return its path.
+
+    ffmetadata escapes ``=``, ``;``, ``#``, ``\\`` and newline with a backslash (:func:`read_video_comment`
+    undoes it). The file is UTF-8.
+    """
+    value = f"{RECIPE_KEY} {text}"
+    escaped = "".join("\\" + ch if ch in "=;#\\\n" else ch for ch in value)
+    out = scratch / "meta.txt"
+    out.write_text(f";FFMETADATA1\ncomment={escaped}\n", encoding="utf-8")
+    return str(out)
 
 
 def _audio_input(audio: Any, scratch: Path) -> str | None:
