@@ -77,10 +77,12 @@ def test_unknown_augmentation_is_refused_with_the_choices():
 
 
 def test_export_command_gives_one_line_errors(tmp_path, capsys):
-    from genart_gan.textgan import main as export_main
+    from genart_gan.export import main as export_main
 
-    gan = Path(__file__).resolve().parents[1] / "plugins" / "genart_gan" / "weights" / "gan-mnist.safetensors"
-    cases = [([str(gan), str(tmp_path / "d.safetensors")], "not 'tgan'"),
+    root = Path(__file__).resolve().parents[1] / "plugins"
+    gan = root / "genart_gan" / "weights" / "gan-mnist.safetensors"
+    vae = root / "genart_vae" / "weights" / "vae-mnist.safetensors"
+    cases = [([str(vae), str(tmp_path / "d.safetensors")], "not 'gan'"),
              ([str(tmp_path / "missing.safetensors"), str(tmp_path / "d.safetensors")], "missing.safetensors"),
              ([str(gan), str(tmp_path / "d.png")], "must be a .safetensors file"),
              ([str(gan), str(gan)], "the target is the source")]
@@ -179,7 +181,7 @@ def test_genart_train_trains_tgan_on_captions_and_records_the_encoder(tmp_path):
     with pytest.raises(CheckpointError, match="embedded by 'tiny', not 'minilm'; resume with --encoder tiny"):
         train(cfg)
     # the shipped form: only the averaged generator, decoding exactly as the trained model does
-    from genart_gan.textgan import export_decoder
+    from genart_gan.export import export_decoder
 
     trained = ga.model("tgan", checkpoint=str(result.model_path))
     exported = tmp_path / "decoder.safetensors"

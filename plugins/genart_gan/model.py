@@ -162,6 +162,8 @@ class GAN(GenerativeModel):
             the average simply tracks the generator, so early, poor weights never enter it (Yazici et al.
             2019 start averaging late). A run that adds ``--ema`` when resumed at step S is bit-identical to
             one trained from scratch with ``ema_start=S``.
+        decoder_only: only the generator that decodes, no discriminator (what
+            :func:`genart_gan.export.export_decoder` writes for shipping); such a model decodes but cannot train.
 
     ``decode(z, condition)`` returns ``(G(z, y) + 1) / 2``: float32 ``[N, C, H, W]`` in [0, 1], in eval mode
     (BatchNorm running statistics), so one latent renders identically alone or in a batch.
@@ -169,7 +171,7 @@ class GAN(GenerativeModel):
 
     def __init__(self, latent_dim: int = 64, image_shape: Any = (1, 28, 28), width: int = 32,
                  num_classes: int | None = None, cond_dim: int | None = None, ema: float | None = None,
-                 ema_start: int = 0, extra_layers: int = 0) -> None:
+                 ema_start: int = 0, extra_layers: int = 0, decoder_only: bool = False) -> None:
         super().__init__()
         check_option_values({"latent_dim": latent_dim, "width": width, "num_classes": num_classes, "cond_dim": cond_dim,
                              "ema": ema, "ema_start": ema_start, "extra_layers": extra_layers},
@@ -200,8 +202,14 @@ class GAN(GenerativeModel):
             self.config["ema"] = self.ema
             if self.ema_start:
                 self.config["ema_start"] = self.ema_start
+        self.decoder_only = bool(decoder_only)
+        if self.decoder_only:  # exported: the weights already are the average, nothing is left to average
+            if self.ema:
+                raise InvalidInputError("a decoder-only GAN has no averaging: its weights are the average (drop ema).")
+            self.config["decoder_only"] = True
         self.generator = DCGANGenerator(self.latent_dim, image_shape, int(width), k, int(extra_layers))
-        self.discriminator = DCGANDiscriminator(image_shape, int(width), k, int(extra_layers))
+        if not self.decoder_only:
+            self.discriminator = DCGANDiscriminator(image_shape, int(width), k, int(extra_layers))
         dcgan_init(self)
         if self.ema:
             self.add_generator_average()
@@ -288,7 +296,15 @@ class GAN(GenerativeModel):
         return (g(z, self.condition_vector(condition)) + 1.0) * 0.5
 
     def training_step(self, lr: float | None = None, **options: Any) -> "GANTrainingStep":
-        """The per-iteration update used by ``genart train`` (see :class:`GANTrainingStep`)."""
+        """The per-iteration update used by ``genart train`` (see :class:`GANTrainingStep`).
+
+        Raises:
+            InvalidInputError: a decoder-only model (it has no discriminator).
+        """
+        if self.decoder_only:
+            from .export import decoder_only_error
+
+            raise decoder_only_error(self.name)
         return GANTrainingStep(self, lr=lr, **options)
 
 

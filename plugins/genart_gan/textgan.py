@@ -36,8 +36,7 @@ from .augment import diff_augment
 from .model import GAN, DCGANGenerator, dcgan_init, upsampling_plan
 from .options import TGAN_OPTIONS
 
-__all__ = ["TextGAN", "ProjectionDiscriminator", "TextGANTrainingStep", "load_tgan", "load_pretrained_gan_emoji",
-           "export_decoder"]
+__all__ = ["TextGAN", "ProjectionDiscriminator", "TextGANTrainingStep", "load_tgan", "load_pretrained_gan_emoji"]
 
 
 class ProjectionDiscriminator(nn.Module):
@@ -157,8 +156,9 @@ class TextGAN(GAN):
             InvalidInputError: a decoder-only model (it has no discriminator).
         """
         if self.decoder_only:
-            raise InvalidInputError("this tgan was exported for decoding only (no discriminator): train from the "
-                                    "run's own checkpoint (genart train tgan --resume --out RUN).")
+            from .export import decoder_only_error
+
+            raise decoder_only_error("tgan")
         return TextGANTrainingStep(self, lr=lr, **options)
 
 
@@ -251,64 +251,7 @@ def load_pretrained_gan_emoji(checkpoint: Any = None, device: Any = None, **opti
                        device=device, defaults=_DEFAULTS, declared=TGAN_OPTIONS, options=options, name="gan-emoji")
 
 
-def export_decoder(source: Any, target: Any) -> dict[str, Any]:
-    """Write the decoding part of a trained ``tgan`` (``genart train`` 's ``model.safetensors``) to *target*:
-    the weight average of G (or G itself without ``ema``) as the generator, no discriminator, the config
-    marked ``decoder_only`` and the training record (command, invocations, versions) kept, plus an
-    ``exported_from`` entry. This is how ``gan-emoji``'s shipped weights are made (docs/weights.md)::
+if __name__ == "__main__":  # the older spelling of python -m genart_gan.export SOURCE TARGET
+    from .export import main
 
-        python -m genart_gan.textgan RUN/model.safetensors plugins/genart_gan/weights/gan-emoji.safetensors
-
-    Args:
-        source, target: paths of ``.safetensors`` files (the target is written atomically).
-
-    Returns:
-        the written config.
-
-    Raises:
-        CheckpointError: *source* is unreadable, unsafe or not a ``tgan``.
-    """
-    import os
-
-    from genart_kit.checkpoint import check_architecture, load_checkpoint, save_checkpoint
-
-    tensors, config = load_checkpoint(source)
-    check_architecture(config, "tgan", source)
-    prefix = "generator_ema." if any(k.startswith("generator_ema.") for k in tensors) else "generator."
-    out = {"generator." + k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
-    config = dict(config)
-    config["model_config"] = {**config["model_config"], "ema": 0.0, "ema_start": 0, "decoder_only": True}
-    config["exported_from"] = {"file": os.path.basename(str(source)), "weights": prefix.rstrip("."),
-                               "command": f"python -m genart_gan.textgan {source} {target}"}
-    save_checkpoint(target, out, config)
-    return config
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m genart_gan.textgan SOURCE TARGET``: :func:`export_decoder` with one-line errors (exit 1)."""
-    import argparse
-    import os
-    import sys
-
-    from genart_kit.errors import GenartError
-
-    ap = argparse.ArgumentParser(prog="python -m genart_gan.textgan",
-                                 description="Write the decoding part of a trained tgan (what gan-emoji ships).")
-    ap.add_argument("source", help="a tgan's model.safetensors (from genart train tgan)")
-    ap.add_argument("target", help="the .safetensors file to write")
-    args = ap.parse_args(argv)
-    try:
-        if not str(args.target).endswith(".safetensors"):
-            raise InvalidInputError(f"the target must be a .safetensors file, got '{args.target}'.")
-        if os.path.exists(args.target) and os.path.exists(args.source) and os.path.samefile(args.source, args.target):
-            raise InvalidInputError("the target is the source: write the decoder to another file.")
-        export_decoder(args.source, args.target)
-    except GenartError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    print(f"wrote {args.target}")
-    return 0
-
-
-if __name__ == "__main__":  # python -m genart_gan.textgan SOURCE TARGET
     raise SystemExit(main())
