@@ -139,6 +139,14 @@ def _report_plugin_problems(strict: bool) -> int:
     return 0
 
 
+def _fail(exc: GenartError, debug: bool) -> int:
+    """Print a toolkit error as one line on stderr (the traceback too with ``--debug``); return exit status 1."""
+    if debug:
+        traceback.print_exception(exc)
+    print(f"genart: error: {exc}", file=sys.stderr)
+    return 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``genart`` console script; returns the exit status."""
     from .plugin_commands import BUILTIN_COMMANDS
@@ -158,7 +166,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Broken plugins are reported by `genart plugins`; don't repeat it on every command.
         logging.getLogger("genart_kit.plugins").setLevel(logging.ERROR)
     wants_plugins = word not in BUILTIN_COMMANDS and not (word is None and "--version" in argv)
-    parser = build_parser(plugin_commands=wants_plugins)
+    try:  # plugin commands load the plugins here, before any command runs
+        parser = build_parser(plugin_commands=wants_plugins)
+    except GenartError as exc:
+        return _fail(exc, debug)
+    except KeyboardInterrupt:
+        print("genart: interrupted", file=sys.stderr)
+        return 130
     if word is not None and wants_plugins and word not in parser.commands.choices:  # type: ignore[attr-defined]
         from .registry import get_registry
 
@@ -179,10 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         return int(args.handler(args) or 0)
     except GenartError as exc:
-        if args.debug:
-            traceback.print_exc()
-        print(f"genart: error: {exc}", file=sys.stderr)
-        return 1
+        return _fail(exc, args.debug)
     except KeyboardInterrupt:
         print("genart: interrupted", file=sys.stderr)
         return 130

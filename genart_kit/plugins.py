@@ -18,6 +18,14 @@ hookspec, or whose arguments are not in the spec), or whose hook raises, is reco
 ``GENART_STRICT_PLUGINS=1``) turns such problems into a non-zero exit, for plugin authors.
 
 ``GENART_TRACE_PLUGINS=1`` logs every hook call (plugin, hook, arguments, duration) to stderr.
+
+Time is bounded too: a plugin's import and its hook calls run in a worker thread, and together may take at
+most ``GENART_PLUGIN_TIMEOUT`` seconds (default :data:`DEFAULT_TIMEOUT_S`; ``0``: no bound). A plugin still
+running when its time is up (a ``time.sleep`` at import, a hook waiting on the network) is abandoned (its
+thread goes on as a daemon, contributes nothing and prints only to stderr) and reported like any broken
+plugin; the command goes on. A Ctrl-C while plugins load stops the command; a plugin that raises
+``KeyboardInterrupt`` or ``SystemExit`` itself stays isolated. (A plugin that holds the interpreter lock, in a
+C call that never releases it, cannot be bounded from another thread.)
 """
 
 from __future__ import annotations
@@ -28,7 +36,7 @@ import importlib.metadata as md
 import importlib.util
 import logging
 import os
-import signal
+import queue
 import sys
 import threading
 import time
@@ -40,7 +48,7 @@ from typing import Any, Callable
 import pluggy
 
 from . import hookspecs
-from .errors import PluginError
+from .errors import InvalidInputError, PluginError
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +57,11 @@ ENV_LOAD = "GENART_LOAD_PLUGINS"
 ENV_DIRS = "GENART_PLUGINS_DIR"
 ENV_TRACE = "GENART_TRACE_PLUGINS"
 ENV_STRICT = "GENART_STRICT_PLUGINS"
+ENV_TIMEOUT = "GENART_PLUGIN_TIMEOUT"
+
+DEFAULT_TIMEOUT_S = 30.0
+"""Seconds one plugin's import and hook calls may take together, unless ``GENART_PLUGIN_TIMEOUT`` says otherwise
+(a plugin that imports torch at its top level takes 2-10 s; a light one milliseconds)."""
 
 HOOK_NAMES = tuple(name for name in dir(hookspecs) if name.startswith("register_"))
 
@@ -92,32 +105,106 @@ def source_checkout_entry_points() -> list[md.EntryPoint]:
             if str(k) not in BUILTIN_PLUGINS]
 
 
-@contextlib.contextmanager
-def _user_interrupts() -> Any:
-    """Within the block, tell a real Ctrl-C (SIGINT) from a plugin that raises KeyboardInterrupt itself.
+def plugin_timeout() -> float | None:
+    """The bound on one plugin's import and hooks, in seconds, from ``GENART_PLUGIN_TIMEOUT``.
 
-    Yields a one-item list that becomes ``[True]`` when SIGINT arrived; the handler then raises
-    KeyboardInterrupt as Python's default one does (an ignored SIGINT stays ignored). Only on the main
-    thread (elsewhere signals cannot be handled, and the list stays ``[False]``).
+    Returns:
+        :data:`DEFAULT_TIMEOUT_S` when the variable is unset or empty, ``None`` (no bound) for ``0``.
+
+    Raises:
+        InvalidInputError: the value is not a finite number of seconds >= 0.
     """
-    seen = [False]
-    if threading.current_thread() is not threading.main_thread():
-        yield seen
-        return
-    previous = signal.getsignal(signal.SIGINT)
-    if previous is signal.SIG_IGN:
-        yield seen
-        return
-
-    def handler(signum: int, frame: Any) -> None:
-        seen[0] = True
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGINT, handler)
+    raw = os.environ.get(ENV_TIMEOUT, "").strip()
+    if not raw:
+        return DEFAULT_TIMEOUT_S
     try:
-        yield seen
-    finally:
-        signal.signal(signal.SIGINT, previous)
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value < float("inf"):
+        raise InvalidInputError(f"{ENV_TIMEOUT}={raw!r} is not a number of seconds; set it to e.g. "
+                                f"{DEFAULT_TIMEOUT_S:g} (0: no bound) or unset it.")
+    return None if value == 0 else value
+
+
+class _StillRunning(Exception):
+    """The bounded call was still running when its time was up (its thread goes on, abandoned)."""
+
+
+_ABANDONED: set[threading.Thread] = set()
+
+
+class _AbandonedToStderr:
+    """``sys.stdout`` stand-in installed once a plugin thread is abandoned: what that thread prints later goes
+    to stderr (stdout may be a ``--json`` stream); every other thread writes to the real stdout."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+
+    def write(self, text: str) -> int:
+        """Write *text* to stderr from an abandoned plugin thread, to the real stdout otherwise."""
+        return (sys.stderr if threading.current_thread() in _ABANDONED else self._real).write(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+class _Worker:
+    """One daemon thread that runs plugin calls one at a time (reused: a thread per call costs ~10x more)."""
+
+    def __init__(self) -> None:
+        self.calls: queue.SimpleQueue[tuple[Callable[[], Any], dict[str, Any], threading.Event]] = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._loop, name="genart-plugins", daemon=True)
+        self.thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            fn, box, done = self.calls.get()
+            try:
+                box["value"] = fn()
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller, which isolates the plugin
+                box["error"] = exc
+            finally:
+                done.set()
+
+
+_worker: _Worker | None = None
+_worker_lock = threading.Lock()
+
+
+def _bounded_call(fn: Callable[[], Any], seconds: float | None) -> tuple[Any, BaseException | None]:
+    """Run *fn* on the plugin worker thread, its stdout sent to stderr, and wait at most *seconds* (``None``: no
+    bound). Calls from several threads run one after the other.
+
+    Returns:
+        ``(result, None)``, or ``(None, exc)`` when *fn* raised (any ``BaseException``: a plugin's own
+        ``KeyboardInterrupt`` or ``SystemExit`` stays the plugin's).
+
+    Raises:
+        _StillRunning: *fn* was still running after *seconds*; the worker is abandoned (a new one serves the
+            next call).
+        KeyboardInterrupt: the user pressed Ctrl-C while waiting (only the waiting thread gets SIGINT).
+    """
+    global _worker
+    done = threading.Event()
+    box: dict[str, Any] = {}
+    with _worker_lock:
+        if _worker is None:
+            _worker = _Worker()
+        finished = False
+        try:
+            with contextlib.redirect_stdout(sys.stderr):  # what a plugin prints goes to stderr
+                _worker.calls.put((fn, box, done))
+                finished = done.wait(seconds)
+        finally:
+            if not finished:  # past the bound, or Ctrl-C: the busy worker serves no later call
+                _ABANDONED.add(_worker.thread)
+                _worker = None
+                if not isinstance(sys.stdout, _AbandonedToStderr):
+                    sys.stdout = _AbandonedToStderr(sys.stdout)
+        if not finished:
+            raise _StillRunning
+    return box.get("value"), box.get("error")
 
 
 @dataclass
@@ -202,6 +289,8 @@ class PluginManager:
         self.pm.add_hookspecs(hookspecs)
         self.infos: dict[str, PluginInfo] = {}
         self._plugins: dict[str, Any] = {}
+        self.timeout = plugin_timeout()
+        self._budget: dict[str, float | None] = {}  # plugin -> seconds left for its import and hooks
         if trace is None:
             trace = os.environ.get(ENV_TRACE, "") not in ("", "0", "false", "no")
         if trace:
@@ -303,18 +392,22 @@ class PluginManager:
             return
         info = PluginInfo(name=name, version=version, source=source)
         self.infos[name] = info
+        self._budget[name] = None if source.startswith("built-in") else self.timeout
         t0 = time.perf_counter()
         try:
-            with _user_interrupts() as interrupted, contextlib.redirect_stdout(sys.stderr):
-                plugin = load()  # what a plugin prints goes to stderr: stdout may be a --json stream
-        except BaseException as exc:  # noqa: BLE001 - even SystemExit/KeyboardInterrupt from a plugin stays local
-            if interrupted[0]:
-                raise  # the user pressed Ctrl-C: stop, whatever was loading
+            plugin, exc = self._timed(name, load)
+        except _StillRunning:
             info.load_ms = (time.perf_counter() - t0) * 1000
-            info.fail(f"failed to import: {_one_line(exc)}", traceback.format_exc())
-            log.warning("plugin %s failed to import: %s", name, _one_line(exc))
+            info.fail(f"still importing after {self.timeout:g} s, the time a plugin's import and hooks may take "
+                      f"together; it was abandoned: make its import lighter (heavy work belongs in its loaders) or "
+                      f"raise {ENV_TIMEOUT} (seconds)")
+            log.warning("plugin %s: %s", name, info.error)
             return
         info.load_ms = (time.perf_counter() - t0) * 1000
+        if exc is not None:  # even SystemExit/KeyboardInterrupt from a plugin stays local
+            info.fail(f"failed to import: {_one_line(exc)}", "".join(traceback.format_exception(exc)))
+            log.warning("plugin %s failed to import: %s", name, _one_line(exc))
+            return
         if version in ("", "local"):
             info.version = str(getattr(plugin, "__version__", version or "unknown"))
         try:
@@ -359,14 +452,33 @@ class PluginManager:
             if self.infos[name].status != "ok" or hook_name not in self.infos[name].hooks:
                 continue
             others = [p for n, p in self._plugins.items() if n != name]
+            call = self.pm.subset_hook_caller(hook_name, others)
+            kwargs = make_kwargs(name)
             try:
-                with _user_interrupts() as interrupted, contextlib.redirect_stdout(sys.stderr):
-                    self.pm.subset_hook_caller(hook_name, others)(**make_kwargs(name))
-            except BaseException as exc:  # noqa: BLE001 - isolation is the point, sys.exit() included
-                if interrupted[0]:
-                    raise  # the user pressed Ctrl-C: stop
-                self.infos[name].fail(f"hook {hook_name} raised {_one_line(exc)}", traceback.format_exc())
+                _, exc = self._timed(name, lambda: call(**kwargs))
+            except _StillRunning:
+                self.infos[name].fail(
+                    f"hook {hook_name} still running when the plugin's {self.timeout:g} s (import and hooks together) "
+                    f"ran out; it was abandoned: make the hook return quickly or raise {ENV_TIMEOUT} (seconds)")
+                log.warning("plugin %s: %s", name, self.infos[name].error)
+                continue
+            if exc is not None:  # isolation is the point, sys.exit() included
+                self.infos[name].fail(f"hook {hook_name} raised {_one_line(exc)}", "".join(traceback.format_exception(exc)))
                 log.warning("plugin %s: hook %s raised %s", name, hook_name, _one_line(exc))
+
+    def _timed(self, name: str, fn: Callable[[], Any]) -> tuple[Any, BaseException | None]:
+        """:func:`_bounded_call` within what is left of plugin *name*'s time, which it then uses up.
+
+        Raises:
+            _StillRunning: the plugin's time ran out (none is left for its later calls either).
+        """
+        left = self._budget.get(name)
+        t0 = time.perf_counter()
+        try:
+            return _bounded_call(fn, None if left is None else max(left, 0.0))
+        finally:
+            if left is not None:
+                self._budget[name] = left - (time.perf_counter() - t0)
 
     def problems(self) -> list[PluginInfo]:
         """Plugins with ``status == "error"``."""

@@ -319,3 +319,49 @@ def test_strict_resolves_every_loader(tmp_path):
     assert strict.returncode == 2
     assert "renderer 'ghost'" in strict.stderr and "genart_dangling:missing" in strict.stderr
     assert run_genart(["--strict", "plugins"]).returncode == 0  # every shipped loader resolves
+
+
+# ----------------------------------------------------------------- slow plugins are bounded (issue 15)
+
+SLEEPS_AT_IMPORT = "import time\nprint('loading sleepy')\ntime.sleep(3600)\n"
+SLEEPS_IN_HOOK = """
+import time
+from genart_kit import hookimpl
+
+@hookimpl
+def register_models(register):
+    register("late-model", "builtins:print")  # staged, then the hook never returns
+
+@hookimpl
+def register_renderers(register):
+    time.sleep(3600)
+    print("woke up")
+"""
+
+
+def test_a_plugin_that_sleeps_at_import_or_in_a_hook_is_reported_and_the_command_goes_on(tmp_path):
+    (tmp_path / "sleepy.py").write_text(SLEEPS_AT_IMPORT)
+    (tmp_path / "dozy.py").write_text(SLEEPS_IN_HOOK)
+    (tmp_path / "sparkle.py").write_text(
+        "from genart_kit import hookimpl\n"
+        "@hookimpl\ndef register_renderers(register):\n    register('sparkle', 'builtins:abs', description='local')\n")
+    env = {"GENART_PLUGIN_TIMEOUT": "1.5"}
+    plugins = _plugins_json(run_genart(["--plugins-dir", str(tmp_path), "plugins", "--json"], env=env, timeout=120))
+    assert plugins["sleepy"]["status"] == "error"
+    assert "still importing after 1.5 s" in plugins["sleepy"]["error"]
+    assert "GENART_PLUGIN_TIMEOUT" in plugins["sleepy"]["error"]
+    assert plugins["dozy"]["status"] == "error"
+    assert "hook register_renderers still running when the plugin's 1.5 s" in plugins["dozy"]["error"]
+    assert plugins["sparkle"]["status"] == "ok"
+    listing = run_genart(["--plugins-dir", str(tmp_path), "list", "models", "--json"], env=env, timeout=120)
+    assert listing.returncode == 0, listing.stderr
+    names = [m["name"] for m in json.loads(listing.stdout)]  # stdout stays JSON: no 'woke up', no 'loading'
+    assert "late-model" not in names and "gan-mnist" in names  # a plugin past the bound contributes nothing
+
+
+def test_plugin_timeout_variable_is_checked(tmp_path):
+    for args in (["plugins"], ["--help"], ["no-such-command"]):  # the last two load plugins to build the parser
+        proc = run_genart(args, env={"GENART_PLUGIN_TIMEOUT": "soon"}, timeout=120)
+        assert proc.returncode != 0
+        assert "GENART_PLUGIN_TIMEOUT" in proc.stderr and "'soon'" in proc.stderr
+        assert "Traceback" not in proc.stderr
