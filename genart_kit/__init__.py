@@ -14,9 +14,9 @@ the REPL start fast. Sub-modules (``ga.latent``, ``ga.render``, ``ga.export``, .
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
+from ._lazy import lazy_attributes
 from .errors import GenartError
 from .hookspecs import hookimpl
 
@@ -110,11 +110,4 @@ def prompt_morph(prompts: Any, frames: int, *, hold: float = 0.25, loop: bool = 
     return _morph(prompts, frames, hold=hold, loop=loop, encoder=encoder)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _SUBMODULES:
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module 'genart_kit' has no attribute '{name}'")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__) | _SUBMODULES)
+__getattr__, __dir__ = lazy_attributes(__name__, {}, globals(), submodules=_SUBMODULES)

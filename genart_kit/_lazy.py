@@ -9,12 +9,14 @@ from typing import Any, Callable, Iterable, Mapping
 
 def lazy_attributes(package: str, names: Mapping[str, str], namespace: dict[str, Any], *,
                     registered: str | None = None,
-                    make: Callable[[str], Any] | None = None) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
-    """Return ``(__getattr__, __dir__)`` for *package*.
+                    make: Callable[[str], Any] | None = None,
+                    submodules: Iterable[str] = ()) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """Return ``(__getattr__, __dir__)`` for *package*: the one lazy-attribute mechanism of the toolkit.
 
     Args:
         package: the package's ``__name__``.
         names: public name -> submodule (relative to *package*) that defines it.
+        submodules: names of submodules that are attributes themselves (``ga.latent``), imported on first use.
         namespace: the package's ``globals()``; a resolved name is cached there.
         registered: a registry kind (``"renderer"``, ``"op"``): names no submodule defines are looked up
             among that kind's registered entries (a plugin's ``kaleidoscope`` renderer becomes
@@ -32,7 +34,11 @@ def lazy_attributes(package: str, names: Mapping[str, str], namespace: dict[str,
 
         return {n.replace("-", "_"): n for n in get_registry().names(registered) if n.replace("-", "_").isidentifier()}
 
+    subs = frozenset(submodules)
+
     def __getattr__(name: str) -> Any:
+        if name in subs:
+            return importlib.import_module(f"{package}.{name}")  # the import system caches it on the package
         module = names.get(name)
         if module is None and registered is not None and make is not None and not name.startswith("_"):
             entry = _registered().get(name)
@@ -50,6 +56,6 @@ def lazy_attributes(package: str, names: Mapping[str, str], namespace: dict[str,
             extra = _registered()
         except Exception:  # noqa: BLE001 - dir() must never fail because a plugin did
             extra = ()
-        return sorted(set(namespace) | set(names) | set(extra))
+        return sorted(set(namespace) | set(names) | subs | set(extra))
 
     return __getattr__, __dir__

@@ -12,20 +12,11 @@ Modules (all loaded lazily; importing this package imports neither prompt_toolki
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from .._lazy import lazy_attributes
 
 __all__ = ["Repl", "main", "LoopManager", "PreviewServer"]
 
 _LAZY = {"Repl": "app", "main": "app", "LoopManager": "loops", "PreviewServer": "preview_web"}
 
 
-def __getattr__(name: str) -> Any:
-    mod = _LAZY.get(name)
-    if mod is None:
-        raise AttributeError(f"module 'genart_kit.repl' has no attribute '{name}'")
-    return getattr(importlib.import_module(f"{__name__}.{mod}"), name)
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())

@@ -20,17 +20,14 @@ import textwrap
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from .._lazy import lazy_attributes
+
 _CONTRACTS = ("Contract", "ModelContract", "RendererContract", "OpContract", "ExporterContract",
               "ConditionerContract", "frames_for")
 __all__ = ["make_distribution", "run_genart", *_CONTRACTS]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _CONTRACTS:
-        from . import contracts
-
-        return getattr(contracts, name)
-    raise AttributeError(f"module 'genart_kit.testing' has no attribute '{name}'")
+__getattr__, __dir__ = lazy_attributes(__name__, dict.fromkeys(_CONTRACTS, "contracts"), globals())
 
 
 def make_distribution(
