@@ -18,7 +18,7 @@ SKETCH = Path(__file__).resolve().parents[1] / "sketches" / "audio_reactive.py"
 def _run(*args, cwd, env_cache):
     import os
 
-    env = dict(os.environ, GENART_CACHE=str(env_cache))
+    env = dict(os.environ, GENART_CACHE_DIR=str(env_cache))
     return subprocess.run([sys.executable, "-m", "genart_kit", "run", str(SKETCH), "--size", "32", "-q", *args],
                           cwd=cwd, env=env, capture_output=True, text=True)
 
@@ -45,7 +45,7 @@ def test_missing_audio_file_is_a_clear_error(tmp_path):
 
 
 def test_picture_pulses_on_the_beat_and_rests_in_the_rest(tmp_path, monkeypatch):
-    monkeypatch.setenv("GENART_CACHE", str(tmp_path))
+    monkeypatch.setenv("GENART_CACHE_DIR", str(tmp_path))
     from genart_kit.sketch import load_sketch
 
     clip = load_sketch(SKETCH).render([], size=32, fps=24)
@@ -57,7 +57,7 @@ def test_picture_pulses_on_the_beat_and_rests_in_the_rest(tmp_path, monkeypatch)
 
 
 def test_prompts_change_on_every_nth_beat_with_a_conditional_model(tmp_path, monkeypatch):
-    monkeypatch.setenv("GENART_CACHE", str(tmp_path))
+    monkeypatch.setenv("GENART_CACHE_DIR", str(tmp_path))
     from genart_kit.sketch import load_sketch
 
     sk = load_sketch(SKETCH)
@@ -70,7 +70,7 @@ def test_prompts_change_on_every_nth_beat_with_a_conditional_model(tmp_path, mon
 
 
 def test_prompts_with_an_unconditional_model_say_what_to_do(tmp_path, monkeypatch):
-    monkeypatch.setenv("GENART_CACHE", str(tmp_path))
+    monkeypatch.setenv("GENART_CACHE_DIR", str(tmp_path))
     import pytest
 
     from genart_kit.errors import InvalidInputError

@@ -109,7 +109,7 @@ def test_the_audio_page_runs(tmp_path, monkeypatch):
     blocks = re.findall(r"```python\n(.*?)```", page, flags=re.S)
     assert len(blocks) >= 3
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("GENART_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("GENART_CACHE_DIR", str(tmp_path / "cache"))
     ns: dict = {}
     for block in blocks:
         exec(compile(block, "docs/audio.md", "exec"), ns)

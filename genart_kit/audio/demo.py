@@ -102,14 +102,17 @@ def write_demo_track(path: str | os.PathLike[str], **kwargs: Any) -> Path:
 
 def track_path(value: str | os.PathLike[str]) -> Path:
     """The audio file a sketch's ``audio`` parameter names: ``"demo"`` is the demo track, written at first
-    use to ``$GENART_CACHE`` (default ``~/.cache/genart-kit``) as ``audio/demo-120bpm.wav``; anything else is
+    use to the cache folder (:func:`genart_kit.paths.cache_dir`: ``$GENART_CACHE_DIR``, default
+    ``~/.cache/genart-kit``) as ``audio/demo-120bpm.wav``; anything else is
     a path.
 
     Raises:
         InvalidInputError: the named file does not exist.
     """
     if str(value) == "demo":
-        folder = Path(os.environ.get("GENART_CACHE", Path.home() / ".cache" / "genart-kit")) / "audio"
+        from ..paths import cache_dir
+
+        folder = cache_dir() / "audio"
         target = folder / "demo-120bpm.wav"
         if not target.is_file():
             folder.mkdir(parents=True, exist_ok=True)

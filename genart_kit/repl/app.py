@@ -83,8 +83,9 @@ def default_history_path() -> Path:
     override = os.environ.get("GENART_HISTORY")
     if override:
         return Path(override).expanduser()
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return Path(base) / "genart-kit" / "repl_history"
+    from ..paths import data_dir
+
+    return data_dir() / "repl_history"
 
 
 def is_complete(text: str) -> bool:

@@ -81,8 +81,10 @@ class ImageTensorDataset(torch.utils.data.Dataset):
 
 
 def cache_dir() -> Path:
-    """``$GENART_CACHE_DIR`` or ``~/.cache/genart-kit``."""
-    return Path(os.environ.get("GENART_CACHE_DIR") or Path.home() / ".cache" / "genart-kit")
+    """The toolkit's cache folder (:func:`genart_kit.paths.cache_dir`: ``$GENART_CACHE_DIR`` or the platform's)."""
+    from ..paths import cache_dir as _cache_dir
+
+    return _cache_dir()
 
 
 def _has_mnist(folder: Path) -> Path | None:
