@@ -85,7 +85,7 @@ def main() -> None:
     res["prompt_change_vs_beat_error_frames_demo"] = prompt_change_error(fd, np.arange(0, 192, 12))
     res["beat_keyframes_jump_at_beat_frames"] = float(np.mean([np.argmax(step[b - 1:b + 5]) == 0 for b in fd.beats if b > 0]))
     with tempfile.TemporaryDirectory() as tmp:
-        os.environ["GENART_CACHE"] = tmp
+        os.environ["GENART_CACHE_DIR"] = tmp
         sk = load_sketch(ROOT / "sketches" / "audio_reactive.py")
         clip = sk.render([], size=64, fps=fps)
         out = clip.save(Path(tmp) / "demo.mp4", fps=fps, audio=ga.audio.track_path("demo"))
