@@ -13,8 +13,10 @@ from PIL import Image
 from genart_kit.errors import ExportError, GenartError, InvalidInputError
 from genart_kit.export import read_recipe
 from genart_kit.export.frames import cumulative_delays
+from genart_kit.export import gif as gif_module
 from genart_kit.export.gif import GIF, GifExporter
-from genart_kit.export.palette import ColorHistogram, ColorMapper, bayer_matrix, build_palette
+from genart_kit.export.palette import (ColorHistogram, ColorMapper, _keys24, _median_cut, _nearest, _uniq, bayer_matrix,
+                                      build_palette)
 
 
 def walk(n: int = 12, size: int = 32, seed: int = 0) -> np.ndarray:
@@ -263,6 +265,128 @@ def test_palette_builder_and_mapper_units():
     assert h.exact_colors().tolist() == [[0, 0, 0]]
 
 
+def _median_cut_one_box_at_a_time(pts: np.ndarray, w: np.ndarray, colors: int) -> np.ndarray:
+    """The median cut as first written (one box per step, every sum taken afresh): the reference for the batched one."""
+    def split(p, ww):
+        wsum = ww.sum()
+        var = ((p - (p * ww[:, None]).sum(0) / wsum) ** 2 * ww[:, None]).sum(0)
+        axis = int(np.argmax(var))
+        order = np.argsort(p[:, axis], kind="stable")
+        x, wo = p[order], ww[order]
+        cw, cs = np.cumsum(wo)[:-1], np.cumsum(x * wo[:, None], axis=0)[:-1]
+        tot = (x * wo[:, None]).sum(0)
+        gain = (cs ** 2).sum(1) / cw + ((tot - cs) ** 2).sum(1) / (wsum - cw)
+        valid = x[1:, axis] > x[:-1, axis]
+        gain = np.where(valid if valid.any() else np.ones_like(valid), gain, -np.inf)
+        k = int(np.argmax(gain)) + 1
+        return order[:k], order[k:]
+
+    boxes, sse = [np.arange(len(pts))], [np.inf]
+    wx = pts * w[:, None]
+    wx2 = (pts * wx).sum(1)
+    while len(boxes) < colors:
+        i = int(np.argmax(sse))
+        if sse[i] <= 0:
+            break
+        left, right = split(pts[boxes[i]], w[boxes[i]])
+        parts = [boxes[i][left], boxes[i][right]]
+        boxes[i:i + 1] = parts
+        sse[i:i + 1] = [max(0.0, float(wx2[q].sum() - (wx[q].sum(0) ** 2).sum() / w[q].sum())) if len(q) > 1 else 0.0
+                        for q in parts]
+    return np.stack([wx[b].sum(0) / w[b].sum() for b in boxes])
+
+
+@pytest.mark.parametrize("kind", ["pixel counts", "fractional"])
+def test_batched_median_cut_makes_the_same_cuts_as_one_box_at_a_time(kind):
+    rng = np.random.default_rng(7)
+    for _ in range(25):
+        m, k = int(rng.integers(2, 1200)), int(rng.integers(2, 257))
+        if kind == "pixel counts":  # exact colours, integer weights (cluster-heavy, with ties)
+            pts = np.repeat(rng.integers(0, 256, (max(1, m // 3), 3)), 3, axis=0)[:m].astype(np.float64)
+            pts[::5] = rng.integers(0, 256, (len(pts[::5]), 3))
+            w = rng.integers(1, 60, len(pts)).astype(np.float64)
+        else:  # cell means and weights that are not whole numbers
+            pts = rng.random((m, 3)) * 255
+            w = rng.random(m) * 5 + 0.01
+        assert np.array_equal(_median_cut(pts, w, k), _median_cut_one_box_at_a_time(pts, w, k))
+
+
+def test_unique_keys_match_numpy_for_every_integer_kind():
+    rng = np.random.default_rng(3)
+    for dtype, lo, hi in [(np.uint32, 0, 1 << 24), (np.int32, -7, 1 << 21), (np.uint16, 0, 65535), (np.int64, 0, 1 << 40)]:
+        for n in (0, 1, 4095, 4096, 70_000):
+            a = rng.integers(lo, hi, n).astype(dtype)
+            u, counts, inverse = _uniq(a, counts=True, inverse=True)
+            ref_u, ref_inverse, ref_counts = np.unique(a, return_inverse=True, return_counts=True)
+            assert np.array_equal(u, ref_u) and np.array_equal(counts, ref_counts)
+            assert np.array_equal(inverse, ref_inverse.ravel()) and np.array_equal(_uniq(a), ref_u)
+
+
+class _Products(np.ndarray):
+    """An array that records the shapes ``(M, K, N)`` of the matrix products it takes part in."""
+
+    shapes: list[tuple[int, int, int]] = []
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        plain = [x.view(np.ndarray) if isinstance(x, _Products) else x for x in inputs]
+        if ufunc is np.matmul:
+            (m, k), (_, n) = plain[0].shape, plain[1].shape
+            _Products.shapes.append((m, k, n))
+        return getattr(ufunc, method)(*plain, **kwargs)
+
+
+def test_nearest_colour_products_stay_small_enough_for_the_calling_thread():
+    # OpenBLAS runs a product on several threads above M*N*K = 262,144; on a busy machine those threads wait for
+    # a core and a 1024-row block took 20x longer. Every block of the nearest-colour searches stays under it.
+    rng = np.random.default_rng(5)
+    pal = rng.integers(0, 256, (255, 3)).astype(np.uint8)
+    pts = rng.integers(0, 256, (5000, 3)).astype(np.float64)
+    _Products.shapes = []
+    got = _nearest(pts.view(_Products), pal)
+    m = ColorMapper(pal, lut_bits=5)  # at 5 bits the whole table (32,768 cells) is filled at once
+    want_lut = m._lut.copy()
+    m._pal2 = m._pal2.view(_Products)
+    m._fill(np.arange(1 << 15))
+    assert _Products.shapes and max(a * b * c for a, b, c in _Products.shapes) <= 262_144
+    # and the blocks change nothing: integer colours have exact float32 distances, ties go to the lowest index
+    d = ((pts[:, None, :] - pal[None].astype(np.float64)) ** 2).sum(-1)
+    assert np.array_equal(got, d.argmin(1)) and np.array_equal(m._lut, want_lut)
+
+
+def test_colour_keys_are_0xrrggbb_for_any_layout():
+    rng = np.random.default_rng(2)
+    frame = rng.integers(0, 256, (6, 9, 3)).astype(np.uint8)
+    for rgb in (frame, frame[1::2, ::3], frame[0], frame[:0], np.asfortranarray(frame)):
+        want = (rgb[..., 0].astype(np.uint32) << 16) | (rgb[..., 1].astype(np.uint32) << 8) | rgb[..., 2]
+        got = _keys24(rgb)
+        assert got.dtype == np.uint32 and got.shape == want.shape and np.array_equal(got, want)
+
+
+def test_exact_colours_are_tracked_across_a_batch_whatever_its_first_frame():
+    few = np.zeros((4, 8, 8, 3), np.uint8)
+    few[:, :4] = 255  # two colours in every frame
+    many = few.copy()
+    many[1:, ..., 0] = np.arange(64, dtype=np.uint8).reshape(8, 8)  # the first frame alone has two colours
+    for batch, colors, exact in [(few, 4, 2), (many, 16, None), (many[::-1], 16, None), (many, 255, 64 * 2 + 1)]:
+        h = ColorHistogram(colors, stride=1)
+        h.add(batch)
+        got = h.exact_colors()
+        assert (got is None) if exact is None else (len(got) == len({tuple(c) for c in batch.reshape(-1, 3)}) <= exact)
+
+
+def test_a_lazily_filled_lookup_maps_like_a_full_one():
+    fr = walk(6, 24)
+    h = ColorHistogram(255, 2)
+    h.add(fr)
+    pal = build_palette(*h.cells(), 64)
+    lazy = ColorMapper(pal, lut_bits=6)  # cells are filled as frames bring new ones (some known, some not)
+    full = ColorMapper(pal, lut_bits=6)
+    cube = (np.arange(1 << 18)[:, None] >> np.array([12, 6, 0]) & 63) * 4 + 2
+    full.map(cube.astype(np.uint8).reshape(512, 512, 3))  # every cell filled up front
+    for f in list(fr) + list(fr[::-1]):
+        assert np.array_equal(lazy.map(f), full.map(f))
+
+
 def test_colour_sample_stays_bounded_and_deterministic():
     fr = walk(12, 16)
     hists = []
@@ -340,6 +464,31 @@ def test_long_stream_beyond_the_palette_buffer(tmp_path):
     p = GIF.write(tmp_path / "long.gif", gen(), fps=25, buffer_mb=0.002)
     frames, durs, _ = read_gif(p)
     assert len(frames) == 40 and sum(durs) == 1600
+
+
+def test_frames_past_the_in_memory_buffer_give_the_same_file(tmp_path, monkeypatch):
+    fr = walk(20, 16)
+    batches = lambda: (fr[i:i + 3] for i in range(0, 20, 3))  # noqa: E731
+    full = GIF.write(tmp_path / "full.gif", batches(), fps=10).stat().st_size
+    ref = [GIF.write(tmp_path / "mem.gif", batches(), fps=10).read_bytes(),
+           GIF.write(tmp_path / "mem-budget.gif", batches(), fps=10, max_bytes=full * 3 // 4).read_bytes()]
+    monkeypatch.setattr(gif_module, "_MEM_SPOOL", 5 * 16 * 16 * 3)  # frames spill to the temporary file after 5
+    got = [GIF.write(tmp_path / "disk.gif", batches(), fps=10).read_bytes(),  # the budget re-reads the frames
+           GIF.write(tmp_path / "disk-budget.gif", batches(), fps=10, max_bytes=full * 3 // 4).read_bytes()]
+    assert got == ref and len(ref[1]) <= full * 3 // 4
+    assert sorted(os.listdir(tmp_path)) == ["disk-budget.gif", "disk.gif", "full.gif", "mem-budget.gif", "mem.gif"]
+
+
+def test_a_batch_buffer_reused_by_the_caller_is_copied(tmp_path):
+    fr = walk(8, 16)
+
+    def reused():  # one array, refilled for every batch
+        buf = np.empty((2, 16, 16, 3), np.uint8)
+        for i in range(0, 8, 2):
+            buf[:] = fr[i:i + 2]
+            yield buf
+
+    assert GIF.write(tmp_path / "a.gif", reused(), fps=10).read_bytes() == GIF.write(tmp_path / "b.gif", [fr], fps=10).read_bytes()
 
 
 # ----------------------------------------------------------------- recipe, determinism, atomicity

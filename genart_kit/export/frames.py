@@ -97,8 +97,13 @@ def frame_times(index: int, fps: float, unit: int) -> int:
     arithmetic means the sum of the per-frame delays equals the clip's true duration to within half a tick,
     with no drift over long clips.
     """
-    q = Fraction(index + 1) * unit / _fraction(fps)
-    return math.floor(q + Fraction(1, 2))
+    return _end_tick(index, _fraction(fps), unit)
+
+
+def _end_tick(index: int, fps: Fraction, unit: int) -> int:
+    """``floor((index + 1) * unit / fps + 1/2)`` in integer arithmetic (exact; *fps* a positive fraction)."""
+    num, den = fps.numerator, fps.denominator
+    return (2 * (index + 1) * unit * den + num) // (2 * num)
 
 
 def cumulative_delays(fps: float, unit: int) -> Iterator[int]:
@@ -108,10 +113,11 @@ def cumulative_delays(fps: float, unit: int) -> Iterator[int]:
     (``unit=100``) that gives the repeating pattern 4, 4, 5, 4, 4, 4 centiseconds: 25 cs every 6 frames,
     exactly 1/24 s per frame on average. At 25 fps it is a constant 4 cs.
     """
+    f = _fraction(fps)
     prev = 0
     i = 0
     while True:
-        t = frame_times(i, fps, unit)
+        t = _end_tick(i, f, unit)
         yield t - prev
         prev = t
         i += 1

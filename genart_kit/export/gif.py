@@ -35,7 +35,9 @@ tracked as displayed colours, so this works across table changes: a pixel keeps 
 whatever table drew it, when its new colour is the same, when its source pixel did not change (static
 areas never flicker, dithered or not), or when the canvas colour is at least as close to the source as
 the new colour. Identical frames become a
-1x1 transparent frame that keeps its own delay.
+1x1 transparent frame that keeps its own delay. While every pixel on the canvas comes from one table (a
+clip with one global table, or since the last frame that redrew everything), the canvas is kept as that
+table's indices, so comparing a frame with it is one byte compare per pixel.
 """
 
 from __future__ import annotations
@@ -105,6 +107,8 @@ class _GifStream:
     the source frame, when the canvas colour is at least as close to the source (within ``keep_tol``,
     squared 8-bit RGB distance). *stabilize* (for error diffusion, whose indices move even where the source
     does not) keeps every pixel whose source did not change, also while one table serves the whole clip.
+    While the whole canvas shows one table's colours (and that table repeats no colour), it is kept as
+    indices into that table instead (equal index = equal colour), and made into colours at the next table change.
     """
 
     def __init__(self, out: _Counting, size: tuple[int, int], palette: np.ndarray, *, loop: int | None,
@@ -116,12 +120,20 @@ class _GifStream:
         self.optimize = optimize
         self.has_alpha = has_alpha
         self.keep_tol = float(keep_tol)
-        self.canvas = np.zeros((self.h, self.w), np.uint32)  # displayed colours, 0xRRGGBB
+        # the canvas as displayed colours 0xRRGGBB, or, while every pixel on it was drawn from one table with
+        # distinct colours, as indices into that table (cheaper to compare and update; colours made on demand)
+        self._canvas: np.ndarray | None = None
+        self._canvas_idx: np.ndarray | None = None
+        self._canvas_table: np.ndarray | None = None
+        self._distinct: tuple[np.ndarray | None, bool] = (None, False)
+        self._keyed: tuple[np.ndarray | None, np.ndarray] = (None, np.zeros(0, np.uint32))
+        self._set_canvas(np.zeros((self.h, self.w), np.uint8), palette)
         self.canvas_op = np.zeros((self.h, self.w), np.bool_)
         self.pending: tuple[np.ndarray, np.ndarray, np.ndarray | None, int] | None = None
         self.first_has_tr = False
         self.frames = 0
         self.prev_src: np.ndarray | None = None
+        self._prev_src_keys: np.ndarray | None = None
         self.prev_table: np.ndarray | None = None
         self.mixed = False
         self.stabilize = stabilize
@@ -152,6 +164,34 @@ class _GifStream:
         self.pending = (target, table, source, delay_cs)
         self.frames += 1
 
+    @property
+    def canvas(self) -> np.ndarray:
+        """The displayed canvas ``[H, W]`` uint32 colours 0xRRGGBB (meaningful where :attr:`canvas_op` is set)."""
+        if self._canvas_idx is None:
+            assert self._canvas is not None
+            return self._canvas
+        assert self._canvas_table is not None
+        return _shown(self._canvas_idx, self._keys(self._canvas_table))
+
+    def _keys(self, table: np.ndarray) -> np.ndarray:
+        """*table*'s colours as 24-bit keys 0xRRGGBB (``[K]`` uint32), kept for the last table asked."""
+        if table is not self._keyed[0]:
+            self._keyed = (table, _keys24(table))
+        return self._keyed[1]
+
+    def _set_canvas(self, target: np.ndarray, table: np.ndarray) -> None:
+        """Every pixel was just drawn from *table* (``target`` ``[H, W]`` indices): the canvas becomes that frame.
+
+        Kept as indices into *table* when its colours are distinct (equal indices then mean equal colours),
+        else as colours.
+        """
+        if table is not self._distinct[0]:
+            self._distinct = (table, len(np.unique(self._keys(table))) == len(table))
+        if self._distinct[1]:
+            self._canvas, self._canvas_idx, self._canvas_table = None, target.copy(), table
+        else:
+            self._canvas, self._canvas_idx, self._canvas_table = _shown(target, self._keys(table)), None, None
+
     def close(self) -> None:
         if self.pending is not None:
             self._emit(*self.pending, nxt=None, nxt_tr=0)
@@ -167,22 +207,29 @@ class _GifStream:
             clear = self.first_has_tr  # the loop restarts on a cleared canvas
         else:
             clear = bool(self.has_alpha and np.any((nxt == nxt_tr) & opaque))
-        keys = _keys24(table)  # displayed colours as 24-bit keys 0xRRGGBB
-        shown = keys[np.minimum(target, tr - 1)] if self.has_alpha else keys[target]
+        keys = self._keys(table)  # displayed colours as 24-bit keys 0xRRGGBB
+        # the canvas as indices of this very table: compare indices, never build the frame's colours
+        by_index = self._canvas_idx is not None and table is self._canvas_table
+        if not by_index:  # another table: from now on the canvas is kept as colours
+            canvas = self._canvas = self.canvas
+            self._canvas_idx = self._canvas_table = None
+            shown = _shown(target, keys)
         x0 = y0 = 0
         sub, need_sub, exact = target, None, True
         prev_src, self.prev_src = self.prev_src, source
+        prev_keys, self._prev_src_keys = self._prev_src_keys, None  # the previous source's colour keys, if made
         prev_table, self.prev_table = self.prev_table, table
         if prev_table is not None and table is not prev_table:
             self.mixed = True  # from now on the canvas may hold colours of other tables
         if self.optimize:
             op = self.canvas_op if opaque is None else self.canvas_op & opaque
-            keep = op & (shown == self.canvas)
+            keep = op & ((target == self._canvas_idx) if by_index else (shown == canvas))
             # with one table (and no error diffusion) an unchanged source pixel already maps to the same colour
             if source is not None and (self.mixed or self.stabilize or self.keep_tol > 0) and op.any():
                 cand = op & ~keep
                 if prev_src is not None:  # a pixel whose source did not change keeps its colour (no flicker)
-                    static = cand & (_keys24(source) == _keys24(prev_src))
+                    self._prev_src_keys = _keys24(source)
+                    static = cand & (self._prev_src_keys == (_keys24(prev_src) if prev_keys is None else prev_keys))
                     if static.any():  # kept pixels that differ from the new colour: the frame is not exact
                         exact = False
                         keep |= static
@@ -193,7 +240,8 @@ class _GifStream:
                 if len(yy):
                     assert source is not None
                     src = source[yy, xx].astype(np.int32)
-                    e_old = ((src - _unkey(self.canvas[yy, xx])) ** 2).sum(-1)
+                    old = keys[self._canvas_idx[yy, xx]] if by_index else canvas[yy, xx]
+                    e_old = ((src - _unkey(old)) ** 2).sum(-1)
                     e_new = ((src - table[target[yy, xx]]) ** 2).sum(-1)
                     better = e_old <= e_new + self.keep_tol
                     if better.any():
@@ -202,25 +250,35 @@ class _GifStream:
             if opaque is not None:
                 keep |= ~opaque & ~self.canvas_op
             need = ~keep
-            rows = np.flatnonzero(need.any(axis=1))
             if clear:  # disposal 2 clears the frame's rectangle: it must cover the canvas
                 need_sub = need
-            elif rows.size == 0:
-                sub = np.full((1, 1), tr, np.uint8)
-                need_sub = None
+            elif need[0].any() and need[-1].any() and need[:, 0].any() and need[:, -1].any():
+                need_sub = need  # the changes touch all four edges: the box is the whole frame
             else:
-                cols = np.flatnonzero(need[rows[0]:rows[-1] + 1].any(axis=0))
-                y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
-                sub = target[y0:y1, x0:x1]
-                need_sub = need[y0:y1, x0:x1]
-            if need_sub is not None and opaque is None and need_sub.size == need.size and need_sub.all():
-                self.canvas = shown  # every pixel redrawn
-                self.canvas_op.fill(True)
+                rows = np.flatnonzero(need.any(axis=1))
+                if rows.size == 0:
+                    sub = np.full((1, 1), tr, np.uint8)
+                    need_sub = None
+                else:
+                    cols = np.flatnonzero(need[rows[0]:rows[-1] + 1].any(axis=0))
+                    y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+                    sub = target[y0:y1, x0:x1]
+                    need_sub = need[y0:y1, x0:x1]
+            if need_sub is not None and ((exact and opaque is None) or (need_sub.size == need.size and need_sub.all())):
+                # every pixel now shows this frame's colour: redrawn, or kept because it already showed it
+                self._set_canvas(target, table)
+                if opaque is None:
+                    self.canvas_op.fill(True)
+                else:
+                    np.copyto(self.canvas_op, opaque)
             elif need_sub is not None:
-                np.copyto(self.canvas, shown, where=need)
+                if by_index:
+                    np.copyto(self._canvas_idx, target, where=need)
+                else:
+                    np.copyto(canvas, shown, where=need)
                 np.copyto(self.canvas_op, True if opaque is None else opaque, where=need)
         else:
-            self.canvas = shown
+            self._set_canvas(target, table)
             self.canvas_op = np.ones_like(self.canvas_op) if opaque is None else opaque
         if need_sub is None or (exact and np.count_nonzero(need_sub) > need_sub.size // 2):
             data = _lzw(sub, bits)
@@ -243,6 +301,12 @@ class _GifStream:
             self.canvas_op.fill(False)
 
 
+def _shown(target: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Displayed colours ``[H, W]`` uint32 0xRRGGBB of indices *target* into a table with colour keys *keys*
+    ``[K]`` (index K, the transparent one, shows colour K - 1: only opaque pixels' colours are ever compared)."""
+    return np.take(keys, np.minimum(target, len(keys) - 1))
+
+
 def _bits(tr: int) -> int:
     """Bits per index of a table with opaque colours ``0 .. tr - 1`` plus the transparent index *tr*."""
     return max(2, math.ceil(math.log2(tr + 1)))
@@ -257,16 +321,27 @@ def _table(palette: np.ndarray) -> tuple[int, bytes]:
 
 
 class _Spool:
-    """Frames ``[H, W, C]`` uint8 buffered in memory, rolling over to an unlinked temp file (bounded RAM)."""
+    """Frames ``[H, W, C]`` uint8 buffered in memory (copies of the batches) up to 64 MiB, then in an unlinked
+    temporary file in *folder* (bounded RAM). :meth:`batches` can be read any number of times."""
 
     def __init__(self, folder: Path, shape: tuple[int, int, int]) -> None:
         self.shape = shape
         self.frame_bytes = int(np.prod(shape))
         self.count = 0
-        self.fh = tempfile.SpooledTemporaryFile(max_size=_MEM_SPOOL, dir=folder, prefix=".genart-spool-")
+        self.folder = folder
+        self.mem: list[np.ndarray] = []
+        self.fh: IO[bytes] | None = None
 
     def write(self, batch: np.ndarray) -> None:
-        self.fh.write(batch.tobytes())
+        if self.fh is None and (self.count + batch.shape[0]) * self.frame_bytes > _MEM_SPOOL:
+            self.fh = tempfile.TemporaryFile(dir=self.folder, prefix=".genart-spool-")
+            for b in self.mem:
+                self.fh.write(b.data)
+            self.mem = []
+        if self.fh is None:
+            self.mem.append(np.array(batch, order="C"))  # a copy: the caller may reuse its buffer
+        else:
+            self.fh.write(np.ascontiguousarray(batch).data)
         self.count += batch.shape[0]
 
     @property
@@ -274,6 +349,9 @@ class _Spool:
         return self.count * self.frame_bytes
 
     def batches(self, size: int = 16) -> Iterator[np.ndarray]:
+        if self.fh is None:
+            yield from self.mem
+            return
         self.fh.seek(0)
         left = self.count
         while left:
@@ -283,7 +361,9 @@ class _Spool:
             left -= n
 
     def close(self) -> None:
-        self.fh.close()
+        self.mem = []
+        if self.fh is not None:
+            self.fh.close()
 
 
 class _Window:

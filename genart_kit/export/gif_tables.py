@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InvalidInputError
-from .palette import _keys24, _nearest, _rgb, _unkey, build_palette, points_from_keys
+from .palette import _keys24, _nearest, _rgb, _uniq, _unkey, build_palette, points_from_keys
 
 __all__ = ["QUALITY_PRESETS", "Preset", "FrameSamples", "TableRun", "plan_tables", "preset"]
 
@@ -192,8 +192,10 @@ def _errors(keys: list[np.ndarray], pal: np.ndarray) -> np.ndarray:
     out = np.zeros(len(keys))
     if sizes.sum() == 0:
         return out
-    x = _unkey(np.concatenate(keys)).astype(np.float32)
-    d = ((x - pal.astype(np.float32)[_nearest(x, pal)]) ** 2).sum(1)
+    # each distinct colour once (clips repeat colours across frames); the integer distances are exact in float32
+    distinct, inv = _uniq(np.concatenate(keys), inverse=True)
+    x = _unkey(distinct).astype(np.float32)
+    d = ((x - pal.astype(np.float32)[_nearest(x, pal)]) ** 2).sum(1)[inv]
     nz = sizes > 0
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     out[nz] = np.add.reduceat(d, starts[nz]) / sizes[nz]

@@ -30,6 +30,7 @@ to frame; use it for stills or very slow walks.
 
 from __future__ import annotations
 
+import heapq
 from typing import Any, Literal
 
 import numpy as np
@@ -55,10 +56,16 @@ def _rgb(frames: np.ndarray) -> np.ndarray:
 
 
 def _keys24(rgb: np.ndarray) -> np.ndarray:
-    r = rgb[..., 0].astype(np.uint32)
-    g = rgb[..., 1].astype(np.uint32)
-    b = rgb[..., 2].astype(np.uint32)
-    return (r << 16) | (g << 8) | b
+    """``[..., 3]`` uint8 colours -> ``[...]`` uint32 keys ``0xRRGGBB``.
+
+    The bytes are laid out as little-endian 32-bit words (B, G, R, 0) and viewed as integers: three byte
+    copies instead of three casts, two shifts and two ors (about 1.5x faster on a frame).
+    """
+    out = np.zeros(rgb.shape[:-1] + (4,), np.uint8)
+    out[..., 0] = rgb[..., 2]
+    out[..., 1] = rgb[..., 1]
+    out[..., 2] = rgb[..., 0]
+    return out.view("<u4")[..., 0].astype(np.uint32, copy=False)
 
 
 class ColorHistogram:
@@ -88,6 +95,7 @@ class ColorHistogram:
         self._thin = 1
         self._frame = 0
         self._seen: np.ndarray | None = np.zeros(1 << 24, np.bool_)
+        self._counts: tuple[np.ndarray, np.ndarray] | None = None  # (distinct sampled keys, counts), until the next add
 
     @staticmethod
     def auto_stride(height: int, width: int, target: int = 4096) -> int:
@@ -101,6 +109,7 @@ class ColorHistogram:
         """Add a batch ``[B, H, W, C]`` uint8; *alpha_mask* ``[B, H, W]`` bool marks opaque pixels (or None)."""
         rgb = _rgb(batch)
         before = len(self._keys)
+        self._counts = None
         s = self.stride
         for i in range(rgb.shape[0]):
             k = self._frame
@@ -113,9 +122,11 @@ class ColorHistogram:
             if keys.size:
                 self._keys.append(keys)
                 self._n += keys.size
-        if self._seen is not None and len(self._keys) > before:
-            # the sample alone can prove there are too many colours, without scanning every pixel
-            if len(_uniq(np.concatenate(self._keys[before:]))) > self.colors:
+        new = self._keys[before:]
+        if self._seen is not None and new:
+            # the sample alone can prove there are too many colours, without scanning every pixel; the first
+            # frame's sample usually does (a tenth of the sort), else the batch's whole sample is counted
+            if len(_uniq(new[0])) > self.colors or len(_uniq(np.concatenate(new))) > self.colors:
                 self._seen = None
         if self._seen is not None:
             keys = _keys24(rgb if alpha_mask is None else rgb[alpha_mask])
@@ -142,13 +153,22 @@ class ColorHistogram:
         """
         if not self._keys:
             return np.zeros((0, 3)), np.zeros(0)
-        return points_from_keys(np.concatenate(self._keys), max_points)
+        return _points_from_distinct(*self._distinct(), max_points)
+
+    def _distinct(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(keys, counts)``: the sample's distinct 24-bit colours (sorted) and how often each was sampled.
+
+        Computed once per state of the sample (one sort) and shared by :meth:`cells` and :meth:`lut_bits`.
+        """
+        if self._counts is None:
+            self._counts = _uniq(np.concatenate(self._keys), counts=True)
+        return self._counts
 
     def lut_bits(self, budget: int = 1 << 15) -> int:
         """Largest LUT precision (7, 6 or 5 bits) whose occupied cells in the sample stay within *budget*."""
         if not self._keys:
             return 7
-        keys = _uniq(np.concatenate(self._keys))
+        keys = self._distinct()[0]
         for bits in (7, 6):
             mask = np.uint32(((0xFF << (8 - bits)) & 0xFF) * 0x010101)
             if len(_uniq(keys & mask)) <= budget:
@@ -163,7 +183,11 @@ def points_from_keys(keys: np.ndarray, max_points: int = 1 << 14) -> tuple[np.nd
     of 6, 5, 4 or 3 bits per channel (the finest that fits; 3 bits is the floor), each point the mean colour
     of its cell weighted by its pixel count.
     """
-    keys, counts = _uniq(keys, counts=True)
+    return _points_from_distinct(*_uniq(keys, counts=True), max_points)
+
+
+def _points_from_distinct(keys: np.ndarray, counts: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`points_from_keys` for keys already made distinct (sorted ``[N]`` uint32 keys, ``[N]`` counts)."""
     if len(keys) <= max_points:
         return _unkey(keys).astype(np.float64), counts.astype(np.float64)
     rgb = _unkey(keys)
@@ -186,8 +210,10 @@ def _uniq(a: np.ndarray, counts: bool = False, inverse: bool = False) -> Any:
     the integer keys used here.
     """
     a = np.asarray(a).ravel()
-    order = np.argsort(a, kind="stable") if inverse else None
-    srt = a[order] if inverse else np.sort(a)
+    order = _radix_order(a)
+    if order is None and inverse:
+        order = np.argsort(a, kind="stable")
+    srt = np.sort(a) if order is None else a[order]
     flag = np.empty(srt.size, np.bool_)
     if srt.size:
         flag[0] = True
@@ -206,32 +232,122 @@ def _uniq(a: np.ndarray, counts: bool = False, inverse: bool = False) -> Any:
     return tuple(out)
 
 
+def _radix_order(a: np.ndarray) -> np.ndarray | None:
+    """Stable sorting permutation of a large 1-D array of 32-bit (or narrower) non-negative integers, or None.
+
+    Two stable passes over the 16-bit halves (numpy sorts 16-bit integers by radix sort, stable) take about
+    half the time of one comparison sort of the 32-bit values; None for small, signed-negative or wider arrays.
+    """
+    if a.size < 4096 or a.dtype.kind not in "ui" or a.dtype.itemsize > 4 or (a.dtype.kind == "i" and a.min() < 0):
+        return None
+    u = a.astype(np.uint32, copy=False)
+    order = np.argsort((u & 0xFFFF).astype(np.uint16), kind="stable")
+    hi = (u >> 16).astype(np.uint16)
+    if not hi.any():
+        return order
+    return order[np.argsort(hi[order], kind="stable")]
+
+
 def _unkey(keys: np.ndarray) -> np.ndarray:
     keys = keys.astype(np.uint32)
     return np.stack([(keys >> 16) & 255, (keys >> 8) & 255, keys & 255], axis=1).astype(np.uint8)
 
 
-def _split_box(pts: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """Split one box at the weighted-SSE-optimal position along its highest-variance axis."""
-    wsum = w.sum()
-    mean = (pts * w[:, None]).sum(0) / wsum
-    var = ((pts - mean) ** 2 * w[:, None]).sum(0)
-    axis = int(np.argmax(var))
-    order = np.argsort(pts[:, axis], kind="stable")
-    x = pts[order]
-    ww = w[order]
-    cw = np.cumsum(ww)[:-1]
-    cs = np.cumsum(x * ww[:, None], axis=0)[:-1]
-    tot = (x * ww[:, None]).sum(0)
-    # SSE(left) + SSE(right) = const - |S_l|^2 / W_l - |S_r|^2 / W_r  -> maximise the subtracted terms
-    gain = (cs ** 2).sum(1) / cw + ((tot - cs) ** 2).sum(1) / (wsum - cw)
-    # only cut between distinct values along the axis
-    valid = x[1:, axis] > x[:-1, axis]
-    if not valid.any():
-        valid = np.ones_like(valid)
-    gain = np.where(valid, gain, -np.inf)
-    k = int(np.argmax(gain)) + 1
-    return order[:k], order[k:]
+def _median_cut(pts: np.ndarray, w: np.ndarray, colors: int) -> np.ndarray:
+    """Variance-minimising median cut of weighted points ``[M, 3]`` into at most *colors* boxes; their means ``[K, 3]``.
+
+    Each step takes the box with the largest weighted squared error (the leftmost on ties) and cuts it along
+    its highest-variance axis, between distinct values, where the two halves' squared error is smallest.
+    A box's cut depends only on the box, so cuts are computed for many boxes at once (:func:`_cut_boxes`:
+    the boxes that could still be cut, padded into one array) and the greedy order replays them.
+    """
+    wx = pts * w[:, None]
+    wx2 = (pts * wx).sum(1)
+    # integer colours and weights (exact colours and pixel counts, the usual input) with small totals: every
+    # sum is exact whatever its order
+    exact = bool(np.all(pts == np.rint(pts)) and np.all(w == np.rint(w)) and w.sum() * 3 * 255.0 ** 2 < 2.0 ** 52)
+    # boxes by their path in the tree of cuts ("" the root, + "0" left / "1" right): sorting the paths sorts the
+    # boxes left to right. A heap of (-SSE, path) gives the largest error first, the leftmost box on ties.
+    # a box: (point indices, weight sum, weighted colour sum as a list of 3 floats: cheap to gather into arrays)
+    boxes: dict[str, tuple[np.ndarray, float, list[float]]] = {"": (np.arange(len(pts)), w.sum(), wx.sum(0).tolist())}
+    heap: list[tuple[float, str]] = [(-np.inf, "")]
+    cuts: dict[str, list[tuple[np.ndarray, float, list[float], float]]] = {}
+    while len(boxes) < colors and heap[0][0] < 0:
+        path = heap[0][1]
+        if path not in cuts:  # cut this box and the next ones that may be cut, in one pass
+            left = colors - len(boxes)
+            todo = [p for key, p in heapq.nsmallest(left, heap) if key < 0 and p not in cuts]
+            cuts.update(zip(todo, _cut_boxes([boxes[p] for p in todo], pts, w, wx, wx2, exact)))
+        heapq.heappop(heap)
+        del boxes[path]
+        for side, (q, qw, qs, sse) in zip("01", cuts.pop(path)):
+            boxes[path + side] = (q, qw, qs)
+            heapq.heappush(heap, (-sse, path + side))
+    done = sorted(boxes)
+    return np.array([boxes[b][2] for b in done]) / np.array([boxes[b][1] for b in done])[:, None]
+
+
+def _cut_boxes(batch: list[tuple[np.ndarray, float, list[float]]], pts: np.ndarray, w: np.ndarray, wx: np.ndarray,
+               wx2: np.ndarray, exact: bool) -> list[list[tuple[np.ndarray, float, list[float], float]]]:
+    """Cut each box ``(point indices, weight sum, weighted colour sum)`` of *batch* in two (see :func:`_median_cut`).
+
+    Returns per box its halves ``(indices, weight sum, weighted colour sum, weighted SSE)``. The boxes are
+    padded into ``[B, L]`` arrays; every sum runs over one box's points in that box's order (prefix sums
+    along a row, padding after the points), so a box's result does not depend on the others in the batch.
+    """
+    lens = np.array([len(b[0]) for b in batch])
+    nb, size = len(batch), int(lens.max())
+    real = np.arange(size)[None, :] < lens[:, None]  # [B, L]
+    index = np.zeros((nb, size), np.int64)
+    index[real] = np.concatenate([b[0] for b in batch])
+    wsum = np.array([b[1] for b in batch])
+    mean = np.array([b[2] for b in batch]) / wsum[:, None]
+    p = pts[index]
+    ww = np.where(real, w[index], 0.0)
+    var = ((p - mean[:, None, :]) ** 2 * ww[:, :, None]).sum(1)
+    axis = np.argmax(var, axis=1)
+    vals = np.where(real, np.take_along_axis(p, axis[:, None, None], 2)[..., 0], np.inf)
+    order = np.argsort(vals, axis=1, kind="stable")  # padding (inf) stays last
+    io = np.take_along_axis(index, order, 1)
+    xa = np.take_along_axis(vals, order, 1)
+    wo = np.take_along_axis(ww, order, 1)
+    wxo = np.where(real[..., None], wx[io], 0.0)
+    wx2o = wx2[io]
+    cw = np.cumsum(wo, axis=1)[:, :-1]
+    cs_full = np.cumsum(wxo, axis=1)
+    tot = cs_full[np.arange(nb), lens - 1]
+    cs = cs_full[:, :-1]
+    with np.errstate(divide="ignore", invalid="ignore"):  # positions past a box's last point are masked below
+        # SSE(left) + SSE(right) = const - |S_l|^2 / W_l - |S_r|^2 / W_r  -> maximise the subtracted terms
+        gain = _sq3(cs) / cw + _sq3(tot[:, None, :] - cs) / (wsum[:, None] - cw)
+    inside = np.arange(size - 1)[None, :] < (lens - 1)[:, None]
+    valid = (xa[:, 1:] > xa[:, :-1]) & inside  # only cut between distinct values along the axis
+    valid |= inside & ~valid.any(1, keepdims=True)  # ... unless there are none
+    cut = np.argmax(np.where(valid, gain, -np.inf), axis=1) + 1
+    rows = np.arange(nb)
+    if exact:  # integer sums: exact in any order, so the halves' sums come from the prefix sums
+        c2 = np.cumsum(np.where(real, wx2o, 0.0), axis=1)
+        cwf = np.cumsum(wo, axis=1)
+        sl_w, sl_s, sl_2 = cwf[rows, cut - 1], cs_full[rows, cut - 1], c2[rows, cut - 1]
+        sums = [(sl_w, sl_s, sl_2), (wsum - sl_w, tot - sl_s, c2[rows, lens - 1] - sl_2)]
+    else:  # each half summed on its own, in its order
+        sums = [tuple(np.array(v) for v in zip(*[(wo[b, sl].sum(), wxo[b, sl].sum(0), wx2o[b, sl].sum())
+                                                  for b, sl in enumerate(part)]))
+                for part in ([slice(0, int(k)) for k in cut], [slice(int(k), int(n)) for k, n in zip(cut, lens)])]
+    halves = []
+    for (qw, qs, q2), count in zip(sums, (cut, lens - cut)):
+        # weighted SSE of a box = sum(w |x|^2) - |sum(w x)|^2 / sum(w)
+        sse = q2 - _sq3(qs) / qw
+        halves.append((np.asarray(qw).tolist(), np.asarray(qs).tolist(), np.where((sse > 0) & (count > 1), sse, 0.0).tolist()))
+    (lw, ls, le), (rw, rs, re) = halves
+    return [[(io[b, :k], lw[b], ls[b], le[b]), (io[b, k:n], rw[b], rs[b], re[b])]
+            for b, k, n in zip(range(nb), cut.tolist(), lens.tolist())]
+
+
+def _sq3(a: np.ndarray) -> np.ndarray:
+    """``(a ** 2).sum(-1)`` for a last axis of 3, summed in the same order ((x0² + x1²) + x2²), several times faster."""
+    sq = a * a
+    return sq[..., 0] + sq[..., 1] + sq[..., 2]
 
 
 def build_palette(points: np.ndarray, weights: np.ndarray, colors: int, *, kmeans_iters: int = 4) -> np.ndarray:
@@ -259,22 +375,7 @@ def build_palette(points: np.ndarray, weights: np.ndarray, colors: int, *, kmean
     if len(pts) <= colors:
         pal = pts
     else:
-        boxes: list[np.ndarray] = [np.arange(len(pts))]
-        sse = [np.inf]
-        wx = pts * w[:, None]
-        wx2 = (pts * wx).sum(1)
-        while len(boxes) < colors:
-            i = int(np.argmax(sse))
-            if sse[i] <= 0:
-                break
-            idx = boxes[i]
-            left, right = _split_box(pts[idx], w[idx])
-            parts = [idx[left], idx[right]]
-            boxes[i:i + 1] = parts
-            # weighted SSE of a box = sum(w |x|^2) - |sum(w x)|^2 / sum(w)
-            sse[i:i + 1] = [max(0.0, float(wx2[q].sum() - (wx[q].sum(0) ** 2).sum() / w[q].sum())) if len(q) > 1 else 0.0
-                            for q in parts]
-        pal = np.stack([wx[b].sum(0) / w[b].sum() for b in boxes])
+        pal = _median_cut(pts, w, colors)
         for _ in range(kmeans_iters):
             lab = _nearest(pts, pal)
             cnt = np.bincount(lab, weights=w, minlength=len(pal))
@@ -292,7 +393,13 @@ def build_palette(points: np.ndarray, weights: np.ndarray, colors: int, *, kmean
     return pal[np.lexsort((pal[:, 2], pal[:, 1], pal[:, 0], lum))]
 
 
-def _nearest(pts: np.ndarray, pal: np.ndarray, chunk: int = 1024) -> np.ndarray:
+# Rows per distance-matrix product: [256, 3] @ [3, <= 256] has M*N*K <= 196,608, under OpenBLAS's threading
+# threshold (262,144), so the product runs on the calling thread. Larger blocks go multi-threaded, which on a
+# busy machine made a 1024-row product 20x slower (threads waiting for a core); 256 rows also stay in cache.
+_GEMM_ROWS = 256
+
+
+def _nearest(pts: np.ndarray, pal: np.ndarray, chunk: int = _GEMM_ROWS) -> np.ndarray:
     """Index of the nearest palette colour for each point (squared Euclidean RGB distance, float32)."""
     out = np.empty(len(pts), np.int64)
     p = pal.astype(np.float32)
@@ -343,7 +450,9 @@ class ColorMapper:
         self.dither = dither
         self.bits = int(lut_bits)
         self.exact = exact
-        self._lut = np.full(1 << (3 * self.bits), -1, np.int16)
+        # palette index per cell; ``_empty`` marks cells not computed yet (uint8 when an index can never be 255)
+        self._empty = 255 if len(pal) <= 255 else -1
+        self._lut = np.full(1 << (3 * self.bits), self._empty, np.uint8 if self._empty == 255 else np.int16)
         self._pal2 = pal.astype(np.float32) * 2.0  # doubled: cell centres become integers -> exact float32
         self._pal2sq = (self._pal2 ** 2).sum(1)
         if exact:
@@ -373,24 +482,30 @@ class ColorMapper:
         centres = np.stack([((cells >> (2 * b)) & mask), ((cells >> b) & mask), (cells & mask)], axis=1)
         centres = ((centres << (shift + 1)) + off).astype(np.float32)
         c2 = (centres ** 2).sum(1)
-        chunk = 16384
+        chunk = _GEMM_ROWS
         for s in range(0, len(cells), chunk):
             x = centres[s:s + chunk]
             d = c2[s:s + chunk, None] + self._pal2sq[None, :] - 2.0 * (x @ self._pal2.T)
-            self._lut[cells[s:s + chunk]] = np.argmin(d, axis=1).astype(np.int16)
+            self._lut[cells[s:s + chunk]] = np.argmin(d, axis=1)
 
     def _lookup(self, rgb: np.ndarray) -> np.ndarray:
         """``[..., 3]`` uint8 -> ``[...]`` uint8 indices via the lazy LUT."""
         shift = 8 - self.bits
         b = self.bits
         q = rgb >> shift if shift else rgb
-        cell = (q[..., 0].astype(np.int32) << (2 * b)) | (q[..., 1].astype(np.int32) << b) | q[..., 2].astype(np.int32)
-        idx = self._lut[cell]
-        missing = idx < 0
-        if missing.any():
-            self._fill(_uniq(cell[missing]))
-            idx = self._lut[cell]
-        return idx.astype(np.uint8)
+        # cell = r << 2b | g << b | b, built in place (fewer temporaries than three casts and two ors)
+        cell = q[..., 0].astype(np.int32)
+        cell <<= b
+        cell |= q[..., 1]
+        cell <<= b
+        cell |= q[..., 2]
+        idx = np.take(self._lut, cell)  # take: about twice as fast as fancy indexing here
+        if (idx.max() if self._empty == 255 else idx.min()) == self._empty:
+            miss = idx == self._empty
+            cells = cell[miss]
+            self._fill(_uniq(cells))
+            idx[miss] = self._lut[cells]  # only the cells just computed, not the whole frame again
+        return idx.astype(np.uint8, copy=False)
 
     def map(self, frame: np.ndarray) -> np.ndarray:
         """Map one frame ``[H, W, C]`` uint8 (C in 1, 3, 4; alpha ignored) to palette indices ``[H, W]`` uint8."""
