@@ -20,7 +20,7 @@ from ._lazy import lazy_attributes
 from .errors import GenartError
 from .hookspecs import hookimpl
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = [
     "__version__",

@@ -23,7 +23,7 @@ import sys
 import traceback
 from typing import Any, NoReturn, Sequence
 
-from . import __version__
+from ._version import __version__
 from .errors import GenartError
 
 

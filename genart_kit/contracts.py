@@ -39,7 +39,46 @@ __all__ = [
     "Conditioner",
     "TrainingStep",
     "Trainable",
+    "LatentPath",
+    "FrameSource",
 ]
+
+
+@runtime_checkable
+class LatentPath(Protocol):
+    """What a pipe decodes: a lazy path of T latents (:class:`genart_kit.latent.Latents` is one).
+
+    Attributes:
+        dim: D (an int); loop: whether the path is a seamless loop; condition: ``None``, a label, ``[T]``
+            labels, ``[T, K]`` vectors or a lazy :class:`~genart_kit.conditioning.Conditioning`.
+
+    ``chunk(start, stop)`` -> float32 ``[stop - start, D]``; ``condition_chunk(start, stop)`` -> the condition
+    of those frames (or ``None``); ``len(path)`` -> T.
+    """
+
+    dim: int
+    loop: bool
+    condition: Any
+
+    def __len__(self) -> int: ...
+
+    def chunk(self, start: int, stop: int) -> "torch.Tensor":
+        """Latents of frames ``[start, stop)``: float32 ``[stop - start, D]``."""
+        ...
+
+    def condition_chunk(self, start: int, stop: int) -> Any:
+        """The condition of frames ``[start, stop)``, or ``None``."""
+        ...
+
+
+@runtime_checkable
+class FrameSource(Protocol):
+    """Something that streams frames (a :class:`genart_kit.pipeline.Clip`): not a renderer, even though a
+    clip can be piped on; ``iter_frames(batch_size)`` yields float32 ``[B, C, H, W]`` in [0, 1]."""
+
+    def iter_frames(self, batch_size: int = 64, **kwargs: Any) -> Iterable[Any]:
+        """Yield the frames in batches."""
+        ...
 
 
 @runtime_checkable

@@ -34,9 +34,9 @@ from typing import Any, Callable, Iterator, Sequence
 
 import torch
 
-from .contracts import Exporter, LatentDecoder, Uint8Renderer
+from .contracts import Exporter, LatentDecoder, LatentPath, Uint8Renderer
+from .checks import check_float
 from .errors import Cancelled, ExportError, GenartError, InvalidInputError
-from .latent.core import Latents
 from .render.base import Chain, Renderer, as_renderer, check_frames_tensor, is_renderer
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ class _Source:
 
 
 class _LatentSource(_Source):
-    def __init__(self, latents: Latents, decoder: Any) -> None:
+    def __init__(self, latents: LatentPath, decoder: Any) -> None:
         self.latents = latents
         self.length = len(latents)
         self.loop = latents.loop
@@ -368,14 +368,14 @@ class Clip:
 
     # ------------------------------------------------------------------------------------- builders
     @classmethod
-    def from_latents(cls, latents: Latents, model: Any) -> "Clip":
+    def from_latents(cls, latents: LatentPath, model: Any) -> "Clip":
         """``latents | model``: decode lazily with *model* (a GenerativeModel, ``model.decode`` or any
         ``f(z [N, D]) -> [N, C, H, W]``).
 
         Raises:
             InvalidInputError: D or conditioning does not match the model.
         """
-        if not isinstance(latents, Latents):
+        if not isinstance(latents, LatentPath):
             raise InvalidInputError(f"expected Latents, got {type(latents).__name__}; wrap tensors with ga.latent.from_tensor(z).")
         return cls(_LatentSource(latents, model))
 
@@ -838,8 +838,6 @@ def tile(
     Raises:
         InvalidInputError: no clips, non-clips, mismatched sizes or lengths, bad options.
     """
-    from .latent.core import check_float
-
     clips = list(clips) if not isinstance(clips, Clip) else [clips]
     if not clips:
         raise InvalidInputError("tile needs at least one clip.")

@@ -27,6 +27,7 @@ import traceback
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
+from ._text import clean_text
 from .errors import GenartError, InvalidInputError
 
 __all__ = ["BUILTIN_COMMANDS", "PluginCommand", "check_command_name", "make_register_command", "collect_commands",
@@ -113,8 +114,6 @@ def make_register_command(plugin: str, info: Any, staged: dict[str, list[PluginC
             message = f"plugin '{plugin}' registered the command {name!r:.50}, which {reason}; rename it or fix the call"
             info.fail(message)
             raise InvalidInputError(message + ".")
-        from .registry import clean_text
-
         parser = argparse.ArgumentParser(prog=f"genart {name}", add_help=False, allow_abbrev=False)
         # help texts are printed: one printable line; description and epilog keep their lines
         staged.setdefault(plugin, []).append(PluginCommand(

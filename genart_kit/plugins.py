@@ -297,7 +297,7 @@ class PluginManager:
             self._enable_trace()
         self._environment = environment
         env_dirs = [d for d in os.environ.get(ENV_DIRS, "").split(os.pathsep) if d] if environment else []
-        from . import __version__
+        from ._version import __version__
 
         if builtins:
             for name, module in BUILTIN_PLUGINS.items():

@@ -24,6 +24,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping
 
+from ._text import clean_text
 from .errors import InvalidInputError, PluginError, unknown_name
 from .plugins import PluginManager, import_object
 
@@ -45,17 +46,6 @@ PLURALS = {plural: kind for kind, (_, plural) in KINDS.items()}
 MAX_NAME = 100
 #: namespace names the toolkit itself provides (a plugin cannot take them)
 RESERVED_NAMES = frozenset({"ga", "registry"})
-
-
-def clean_text(text: object, *, keep_lines: bool = False) -> str:
-    """*text* (``str(text)``) made printable for listings and help: control characters, line and paragraph
-    separators and unpaired surrogates become spaces and runs of whitespace collapse into one line; with
-    *keep_lines*, newlines and tabs stay (a command's description and epilog)."""
-    import unicodedata
-
-    keep = "\n\t" if keep_lines else ""
-    out = "".join(c if c in keep or unicodedata.category(c) not in ("Cc", "Cs", "Zl", "Zp") else " " for c in str(text))
-    return out if keep_lines else " ".join(out.split())
 
 
 def check_name(name: object, kind: str = "model") -> str | None:

@@ -243,7 +243,7 @@ def check_run_options(seed: Any = None, frames: Any = None, fps: Any = None, siz
             raise InvalidInputError(f"seed must be an int, got {seed!r}.")
         out["seed"] = seed
     if frames is not None:
-        from .latent.core import MAX_FRAMES
+        from .checks import MAX_FRAMES
 
         if isinstance(frames, bool) or not isinstance(frames, int) or not 1 <= frames <= MAX_FRAMES:
             raise InvalidInputError(f"frames must be a whole number >= 1, got {frames!r}.")

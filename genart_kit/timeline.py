@@ -15,6 +15,7 @@ import warnings
 from numbers import Real
 from typing import Any, Mapping, Sequence
 
+from .checks import check_float
 from .errors import InvalidInputError
 
 _TIME = re.compile(r"^\s*(?:(\d+):)?(?:(\d+):)?(\d+(?:\.\d*)?|\.\d+)\s*s?\s*$")
@@ -80,8 +81,6 @@ def timeline_starts(timeline: Any, frames: int, fps: float) -> list[tuple[int, s
                                 f"list of (time, text) pairs, got {type(timeline).__name__} {timeline!r:.60}.")
     if not items:
         raise InvalidInputError("the timeline is empty; give at least one {time: text} entry.")
-    from .latent.core import check_float
-
     fps = check_float(fps, "fps", low=0.0, high=1000.0, low_open=True)
     by_frame: dict[int, str] = {}
     late: list[Any] = []

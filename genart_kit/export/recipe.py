@@ -226,7 +226,7 @@ def read_recipe(path: str | os.PathLike[str]) -> dict[str, Any] | None:
             return rec if isinstance(rec, dict) else None
         return None
     if head[4:8] == b"ftyp" or head[:4] == b"\x1a\x45\xdf\xa3":  # MP4/MOV or Matroska/WebM
-        from .video import read_video_comment
+        from .ffmpeg import read_video_comment
 
         comment = read_video_comment(p)
         if comment and comment.strip().startswith(RECIPE_KEY):

@@ -147,7 +147,7 @@ def _grid(n: int, columns: int | None, w: int, h: int, padding: int) -> tuple[in
 
 
 def _version() -> str:
-    from .. import __version__
+    from .._version import __version__
 
     return __version__
 

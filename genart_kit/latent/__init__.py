@@ -45,7 +45,7 @@ _NAMES = {
     "noise_loop": "loops",
     "circular_walk": "loops",
     "random_walk": "walks",
-    "truncate": "walks",
+    "truncate": "core",
     "attribute_vector": "walks",
     "shift": "walks",
     "grid_sweep": "walks",

@@ -16,69 +16,17 @@ from typing import Any, Callable, Sequence
 
 import torch
 
+from ..conditioning import Conditioning, concat_conditions
 from ..contracts import LatentDecoder
 from ..errors import InvalidInputError
-from ..conditioning import Conditioning, concat_conditions
+from ..pipeline import Clip
+from ..render.base import is_renderer
 
 ChunkFn = Callable[[int, int], torch.Tensor]
 
-#: Largest number of frames an op accepts (about 11.6 days of animation at 100 fps).
-MAX_FRAMES = 100_000_000
-
-
-# --------------------------------------------------------------------------------------------- checks
-def check_frames(frames: Any, *, name: str = "frames") -> int:
-    """Validate a frame count: a positive ``int`` no larger than :data:`MAX_FRAMES`.
-
-    Raises:
-        InvalidInputError: not an int, zero, negative or absurdly large.
-    """
-    if isinstance(frames, (bool, float)) or not hasattr(frames, "__index__"):
-        raise InvalidInputError(f"{name} must be a positive whole number, got {frames!r}.")
-    try:
-        frames = int(frames.__index__())
-    except Exception as exc:  # noqa: BLE001 - e.g. a multi-element tensor
-        raise InvalidInputError(f"{name} must be a positive whole number, got {frames!r}.") from exc
-    if frames < 1:
-        raise InvalidInputError(f"{name} must be at least 1, got {frames}; ask for at least one frame.")
-    if frames > MAX_FRAMES:
-        raise InvalidInputError(f"{name}={frames} is too large (at most {MAX_FRAMES:,}).")
-    return frames
-
-
-def check_float(value: Any, name: str, *, low: float | None = None, high: float | None = None, low_open: bool = False) -> float:
-    """Validate a finite real number in ``[low, high]`` (``(low, high]`` when *low_open*).
-
-    Raises:
-        InvalidInputError: not a real number, NaN/inf, or out of range (the message gives the range).
-    """
-    if isinstance(value, bool) or not isinstance(value, Real):
-        if isinstance(value, torch.Tensor) and value.numel() == 1:
-            value = float(value)
-        else:
-            raise InvalidInputError(f"{name} must be a number, got {value!r}.")
-    value = float(value)
-    if not math.isfinite(value):
-        raise InvalidInputError(f"{name} must be a finite number, got {value}.")
-    too_low = low is not None and (value <= low if low_open else value < low)
-    too_high = high is not None and value > high
-    if too_low or too_high:
-        lo = "-inf" if low is None else f"{low:g}"
-        hi = "inf" if high is None else f"{high:g}"
-        bracket = "(" if low_open else "["
-        raise InvalidInputError(f"{name} must be in {bracket}{lo}, {hi}], got {value:g}.")
-    return value
-
-
-def check_seed(seed: Any) -> int:
-    """Validate a seed: an ``int`` (any size; reduced modulo 2**63 by the generator).
-
-    Raises:
-        InvalidInputError: not an int.
-    """
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise InvalidInputError(f"seed must be an int, got {seed!r}; pass e.g. seed=0.")
-    return int(seed)
+# the shared input checks live in genart_kit.checks (torch-free, used by every layer); re-exported here
+# because the ops and plugins have always imported them from this module
+from ..checks import MAX_FRAMES, check_float, check_frames, check_seed  # noqa: E402,F401
 
 
 def as_vectors(value: Any, name: str, *, dim: int | None = None) -> torch.Tensor:
@@ -361,9 +309,7 @@ class Latents:
         return Latents(self._fn, self._length, self._dim, condition=condition, loop=self.loop, description=self.description)
 
     def truncate(self, psi: float = 0.7, mean: Any = None) -> "Latents":
-        """Scale towards *mean* (default 0, the prior mean) by *psi*; see :func:`genart_kit.latent.truncate`."""
-        from .walks import truncate
-
+        """Scale towards *mean* (default 0, the prior mean) by *psi*; see :func:`truncate`."""
         return truncate(self, psi, mean=mean)
 
     def reverse(self) -> "Latents":
@@ -386,8 +332,6 @@ class Latents:
 
     def to_model(self, model: Any) -> Any:
         """Decode lazily through *model*: same as ``self | model``."""
-        from ..pipeline import Clip
-
         return Clip.from_latents(self, model)
 
     # ------------------------------------------------------------------------------------- arithmetic
@@ -451,8 +395,6 @@ class Latents:
     # ------------------------------------------------------------------------------------------- pipe
     def __or__(self, other: Any) -> Any:
         """``latents | model`` (or ``| model.decode`` or any ``f(z [N, D]) -> frames``) -> lazy Clip."""
-        from ..pipeline import Clip, is_renderer
-
         if is_renderer(other):
             raise InvalidInputError("decode latents with a model before rendering: latents | model | renderer.")
         if hasattr(other, "decode") or callable(other):
@@ -472,6 +414,35 @@ class Latents:
 
 
 # ------------------------------------------------------------------------------------------ builders
+def truncate(latents: Any, psi: float = 0.7, *, mean: Any = None) -> Any:
+    """The truncation trick: scale latents towards the mean, ``mean + psi (z - mean)``.
+
+    Smaller *psi* trades variety for typical, cleaner images (Brock et al., "Large Scale GAN Training for
+    High Fidelity Natural Image Synthesis", BigGAN, 2019; Karras et al., StyleGAN, 2019).
+
+    Args:
+        latents: :class:`Latents` (returns Latents, lazily) or a tensor ``[N, D]`` / ``[D]`` (returns a tensor).
+        psi: scale in [0, 1] (0 collapses onto the mean; values up to 2 extrapolate away from it).
+        mean: the centre ``[D]``; default 0, the prior mean.
+
+    Raises:
+        InvalidInputError: psi outside [0, 2] or NaN; bad mean; NaN latents.
+    """
+    psi = check_float(psi, "psi", low=0.0, high=2.0)
+    if isinstance(latents, Latents):
+        m = None if mean is None else as_vectors(mean, "mean", dim=latents.dim)[0]
+        out = latents.map(lambda z: z * psi if m is None else m + psi * (z - m))
+        out.description = f"truncate({latents.description}, psi={psi:g})"
+        return out
+    single = isinstance(latents, torch.Tensor) and latents.ndim == 1
+    z = as_vectors(latents, "latents")
+    m = torch.zeros(z.shape[1]) if mean is None else as_vectors(mean, "mean", dim=z.shape[1])[0]
+    out_t = m + psi * (z - m)
+    if isinstance(latents, torch.Tensor):
+        out_t = out_t.to(latents.device)
+    return out_t[0] if single else out_t
+
+
 def from_tensor(z: Any, *, condition: Any = None, loop: bool = False, description: str = "from_tensor") -> Latents:
     """Wrap latents ``[T, D]`` (a tensor, array or nested list; ``[D]`` means one frame) as :class:`Latents`.
 

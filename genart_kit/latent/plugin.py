@@ -16,7 +16,7 @@ OPS = [
     ("noise_loop", f"{_M}.loops:noise_loop", "seamless loop: smooth periodic noise, N(0, I) at every frame"),
     ("circular_walk", f"{_M}.loops:circular_walk", "seamless great-circle loop a cos t + b sin t"),
     ("random_walk", f"{_M}.walks:random_walk", "bounded, seeded Ornstein-Uhlenbeck random walk"),
-    ("truncate", f"{_M}.walks:truncate", "truncation trick: scale towards the mean by psi"),
+    ("truncate", f"{_M}.core:truncate", "truncation trick: scale towards the mean by psi"),
     ("attribute_vector", f"{_M}.walks:attribute_vector", "mean latent of one class minus another (vector arithmetic)"),
     ("shift", f"{_M}.walks:shift", "move a path along a direction, by a constant or a ramp"),
     ("grid_sweep", f"{_M}.walks:grid_sweep", "latents on a grid spanned by two directions"),

@@ -113,35 +113,6 @@ class _BlockWalk:
         return torch.cat(parts) if len(parts) > 1 else parts[0].clone()
 
 
-def truncate(latents: Any, psi: float = 0.7, *, mean: Any = None) -> Any:
-    """The truncation trick: scale latents towards the mean, ``mean + psi (z - mean)``.
-
-    Smaller *psi* trades variety for typical, cleaner images (Brock et al., "Large Scale GAN Training for
-    High Fidelity Natural Image Synthesis", BigGAN, 2019; Karras et al., StyleGAN, 2019).
-
-    Args:
-        latents: :class:`Latents` (returns Latents, lazily) or a tensor ``[N, D]`` / ``[D]`` (returns a tensor).
-        psi: scale in [0, 1] (0 collapses onto the mean; values up to 2 extrapolate away from it).
-        mean: the centre ``[D]``; default 0, the prior mean.
-
-    Raises:
-        InvalidInputError: psi outside [0, 2] or NaN; bad mean; NaN latents.
-    """
-    psi = check_float(psi, "psi", low=0.0, high=2.0)
-    if isinstance(latents, Latents):
-        m = None if mean is None else as_vectors(mean, "mean", dim=latents.dim)[0]
-        out = latents.map(lambda z: z * psi if m is None else m + psi * (z - m))
-        out.description = f"truncate({latents.description}, psi={psi:g})"
-        return out
-    single = isinstance(latents, torch.Tensor) and latents.ndim == 1
-    z = as_vectors(latents, "latents")
-    m = torch.zeros(z.shape[1]) if mean is None else as_vectors(mean, "mean", dim=z.shape[1])[0]
-    out_t = m + psi * (z - m)
-    if isinstance(latents, torch.Tensor):
-        out_t = out_t.to(latents.device)
-    return out_t[0] if single else out_t
-
-
 def attribute_vector(latents: Any, labels: Any, positive: int, negative: int | None = None) -> torch.Tensor:
     """A direction in latent space from labelled encodings: ``mean(z | positive) - mean(z | negative)``.
 

@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import torch
 
-from ..contracts import LatentDecoder
+from ..contracts import FrameSource, LatentDecoder
 from ..errors import InvalidInputError
 
 Shape = tuple[int, int, int]
@@ -214,11 +214,9 @@ def as_renderer(obj: Any) -> Renderer | None:
     anything else gives ``None``. Models and clips are not renderers."""
     if isinstance(obj, Renderer):
         return obj
-    if isinstance(obj, LatentDecoder):
+    if isinstance(obj, (LatentDecoder, FrameSource)):
         return None
-    from ..pipeline import Clip
-
-    if isinstance(obj, (Clip, torch.Tensor, type)):
+    if isinstance(obj, (torch.Tensor, type)):
         return None
     if callable(obj):
         return Function(obj)

@@ -20,6 +20,7 @@ from typing import Any, Sequence
 
 import torch
 
+from ..checks import check_float
 from ..errors import InvalidInputError, UnknownNameError, suggest
 from .base import Renderer, Shape
 from .params import FrameValue, rgb_color
@@ -224,8 +225,6 @@ def contrast(amount: Any = 1.5, *, pivot: float = 0.5) -> Renderer:
     Raises:
         InvalidInputError: values out of range or NaN.
     """
-    from ..latent.core import check_float
-
     amount_v = FrameValue(amount, "contrast amount", low=0.0, high=100.0)
     pivot = check_float(pivot, "pivot", low=0.0, high=1.0)
     return _Pointwise(lambda x, amount: pivot + amount * (x - pivot), f"contrast({{amount}}, pivot={pivot:g})", amount=amount_v)

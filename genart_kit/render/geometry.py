@@ -10,6 +10,7 @@ import math
 import torch
 import torch.nn.functional as F
 
+from ..checks import check_float
 from ..errors import InvalidInputError
 from .base import Renderer, Shape
 from .params import FrameValue
@@ -58,8 +59,6 @@ class Resize(Renderer):
             else:
                 self.size = self._side(size)
         else:
-            from ..latent.core import check_float
-
             self.scale = check_float(scale, "scale", low=0.0, high=float(MAX_SIDE), low_open=True)
         self.mode = mode
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import torch
 
+from ..checks import check_float
 from ..errors import InvalidInputError
 
 
@@ -36,8 +37,6 @@ class FrameValue:
 
     def __init__(self, value: Any, name: str, *, low: float | None = None, high: float | None = None,
                  low_open: bool = False) -> None:
-        from ..latent.core import check_float
-
         self.name = name
         self.values: torch.Tensor | None = None
         self.constant: float | None = None

@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 import torch
 
+from ..checks import check_float
 from ..errors import InvalidInputError
 from .base import Renderer, Shape
 from .params import rgb_color as _rgb
@@ -43,8 +44,6 @@ class Caption(Renderer):
             raise InvalidInputError(f"caption size must be a font size in pixels, 4..1024, got {size!r}.")
         if margin is not None and (isinstance(margin, bool) or not isinstance(margin, int) or margin < 0):
             raise InvalidInputError(f"caption margin must be a non-negative int, got {margin!r}.")
-        from ..latent.core import check_float
-
         self.text = text
         self.position = position
         self.size = size
