@@ -46,7 +46,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from genart_kit.export.gif import GifExporter  # noqa: E402
+from genart_kit.export.gif import GifExporter
 
 FPS = 24
 EMOJI_FONT = Path("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf")

@@ -65,7 +65,7 @@ def train_classifier(train_ds, test_ds, epochs: int = 5, seed: int = 0) -> tuple
         opt = torch.optim.Adam(clf.parameters(), lr=1e-3)
         g = torch.Generator().manual_seed(seed)
         n = len(train_ds)
-        for ep in range(epochs):
+        for _ in range(epochs):
             clf.train()
             perm = torch.randperm(n, generator=g)
             for i in range(0, n - 127, 128):

@@ -42,7 +42,6 @@ _SUBMODULES = {"conditioning", "registry", "audio", "latent", "render", "export"
 
 if TYPE_CHECKING:  # pragma: no cover
     from .generative import GenerativeModel
-    from .registry import Registry
 
 
 def model(name: str, *, checkpoint: str | None = None, device: str | None = None, **options: Any) -> "GenerativeModel":

@@ -203,7 +203,7 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], d
             with safe_open(str(path), framework="pt", device="cpu") as fh:
                 meta = fh.metadata() or {}
                 tensors = {k: fh.get_tensor(k) for k in fh.keys()}
-        except Exception as exc:  # noqa: BLE001 - any parse error means a corrupt file
+        except Exception as exc:  # any parse error means a corrupt file
             raise CheckpointError(f"checkpoint '{path}' is not a readable safetensors file ({exc}); it may be truncated, re-save or re-download it.") from exc
         config: dict[str, Any] = {}
         if META_KEY in meta:
@@ -253,7 +253,7 @@ def _load_pickle_weights_only(path: Path) -> dict[str, torch.Tensor]:
             "Only load checkpoints you trust: re-save the weights as safetensors "
             "(safetensors.torch.save_file(model.state_dict(), 'model.safetensors')) or retrain with genart train."
         ) from exc
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise CheckpointError(f"'{path}' is neither a safetensors file nor a readable torch checkpoint ({exc}); pass a .safetensors file written by genart train.") from exc
     if isinstance(obj, dict) and "state_dict" in obj and isinstance(obj["state_dict"], dict):
         obj = obj["state_dict"]

@@ -185,7 +185,7 @@ class GenerativeModel(nn.Module):
         if not isinstance(latents, torch.Tensor):
             try:
                 latents = torch.as_tensor(latents, dtype=torch.float32)
-            except Exception as exc:  # noqa: BLE001 - reported as the toolkit's error
+            except Exception as exc:  # reported as the toolkit's error
                 raise InvalidInputError(f"latents must be a tensor [N, {self.latent_dim}], got {type(latents).__name__}.") from exc
         if latents.ndim == 1 and latents.shape[0] == self.latent_dim:
             latents = latents.unsqueeze(0)

@@ -157,7 +157,7 @@ class _LatentSource(_Source):
                     out = self._decode(z) if cond is None else self._decode(z, cond)
             except GenartError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - a user's decode function: say which one failed
+            except Exception as exc:  # a user's decode function: say which one failed
                 raise InvalidInputError(f"decoding frames {start}..{stop - 1} with '{self.name}' failed: {type(exc).__name__}: {exc}") from exc
         if not isinstance(out, torch.Tensor) or out.ndim != 4 or out.shape[0] != stop - start:
             got = list(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__

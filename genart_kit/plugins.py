@@ -447,15 +447,14 @@ class PluginManager:
 
         A plugin whose hook raises is marked ``error`` (with the hook name and a one-line reason).
         """
-        caller = getattr(self.pm.hook, hook_name)
-        for name, plugin in list(self._plugins.items()):
+        for name in list(self._plugins):
             if self.infos[name].status != "ok" or hook_name not in self.infos[name].hooks:
                 continue
             others = [p for n, p in self._plugins.items() if n != name]
             call = self.pm.subset_hook_caller(hook_name, others)
             kwargs = make_kwargs(name)
             try:
-                _, exc = self._timed(name, lambda: call(**kwargs))
+                _, exc = self._timed(name, lambda call=call, kwargs=kwargs: call(**kwargs))  # bound now: the worker may outlive the loop
             except _StillRunning:
                 self.infos[name].fail(
                     f"hook {hook_name} still running when the plugin's {self.timeout:g} s (import and hooks together) "

@@ -444,7 +444,7 @@ class Sketch:
                 result = _call(self.function, kwargs)
         except GenartError:
             raise
-        except BaseException as exc:  # noqa: BLE001 - the user's code (SystemExit too): report it as a sketch error
+        except BaseException as exc:  # the user's code (SystemExit too): report it as a sketch error
             if isinstance(exc, KeyboardInterrupt):
                 raise
             what = (f"raised SystemExit: sketch called sys.exit({exc.code!r})" if isinstance(exc, SystemExit)
@@ -549,7 +549,7 @@ def load_sketch(path: str | os.PathLike[str], *, source: str | None = None) -> S
         module, local = _exec_module(p, text)
     except GenartError:
         raise
-    except BaseException as exc:  # noqa: BLE001 - includes SyntaxError and SystemExit from user code
+    except BaseException as exc:  # includes SyntaxError and SystemExit from user code
         if isinstance(exc, KeyboardInterrupt):
             raise
         text_of = exc.msg if isinstance(exc, SyntaxError) and exc.msg else exc  # str(SyntaxError) repeats the line
@@ -692,7 +692,7 @@ class Watcher:
             self.last_error = exc
             try:
                 self.on_error(exc)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("on_error callback failed")
             return None
         self.last_clip, self.last_sketch, self.last_error = clip, sketch, None

@@ -98,7 +98,7 @@ def test_params_namespace():
     p = Params({"keys": 3, "items": "x"})
     assert p.keys == 3 and p["items"] == "x" and "keys" in p and len(p) == 2 and p.as_dict() == {"keys": 3, "items": "x"}
     with pytest.raises(AttributeError, match="Did you mean 'keys'"):
-        p.key
+        _ = p.key
     with pytest.raises(AttributeError, match="read-only"):
         p.keys = 4
 

@@ -428,7 +428,6 @@ def _json_or_none(path: Path) -> Any:
 
 def _layout(src: Path) -> tuple[str, Path, list[str]]:
     """Classify *src*: ``("sequence", folder, [])``, ``("sheet", json, [json, png])`` or ``("file", src, [])``."""
-    import json
 
     from ..export.recipe import SEQUENCE_MANIFEST
 

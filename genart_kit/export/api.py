@@ -77,7 +77,7 @@ def find_exporter(path: str | os.PathLike[str], format: str | None = None) -> An
     name = p.name.lower()
     suffix = p.suffix.lower()
     best = None
-    for ename, obj, suffixes in entries:
+    for _name, obj, suffixes in entries:
         for s in suffixes:
             if s and name.endswith(s) and (best is None or len(s) > len(best[0])):
                 best = (s, obj)

@@ -21,7 +21,6 @@ import logging
 import struct
 import zlib
 from collections.abc import Iterable
-from fractions import Fraction
 from pathlib import Path
 from typing import IO, Any
 
@@ -216,7 +215,7 @@ class WebPExporter:
             ExportError: bad fps, unwritable path, no frames, frames over 16383 px (the WebP limit).
             InvalidInputError: bad frames or options.
         """
-        from PIL import Image, features
+        from PIL import features
 
         fps = check_fps(fps)
         if not isinstance(quality, (int, float)) or isinstance(quality, bool) or not 0 <= quality <= 100:

@@ -10,7 +10,6 @@ Pipe it into a model (``latents | model``) to get a :class:`~genart_kit.pipeline
 
 from __future__ import annotations
 
-import math
 from numbers import Real
 from typing import Any, Callable, Sequence
 
@@ -47,7 +46,7 @@ def as_vectors(value: Any, name: str, *, dim: int | None = None) -> torch.Tensor
                 t = torch.stack([v.detach().reshape(-1).cpu().to(torch.float64) for v in value])
             else:
                 t = torch.as_tensor(value, dtype=torch.float64)
-        except Exception as exc:  # noqa: BLE001 - reported as the toolkit's error
+        except Exception as exc:  # reported as the toolkit's error
             raise InvalidInputError(f"{name} must be a tensor of latents [N, D], got {type(value).__name__}.") from exc
     if t.ndim == 1:
         t = t.unsqueeze(0)
@@ -140,7 +139,7 @@ def _check_condition(condition: Any, length: int) -> Any:
     if not isinstance(condition, torch.Tensor):
         try:
             condition = torch.as_tensor(condition)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise InvalidInputError(f"condition must be a label, a [T] label sequence or [T, C] vectors, got {type(condition).__name__}.") from exc
     condition = condition.detach().cpu()
     if condition.ndim == 0:

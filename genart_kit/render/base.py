@@ -37,7 +37,7 @@ def check_frames_tensor(frames: Any, *, name: str = "frames") -> torch.Tensor:
     if not isinstance(frames, torch.Tensor):
         try:
             frames = torch.as_tensor(frames)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise InvalidInputError(f"{name} must be a tensor [T, C, H, W], got {type(frames).__name__}.") from exc
     if frames.ndim == 3:
         frames = frames.unsqueeze(0)
@@ -188,7 +188,7 @@ class Function(Renderer):
             out = self.fn(frames)
         except InvalidInputError:
             raise
-        except Exception as exc:  # noqa: BLE001 - user code; report which renderer failed
+        except Exception as exc:  # user code; report which renderer failed
             raise InvalidInputError(f"renderer function '{self.name}' raised {type(exc).__name__}: {exc}") from exc
         if not isinstance(out, torch.Tensor) or out.ndim != 4 or out.shape[0] != frames.shape[0]:
             got = list(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__

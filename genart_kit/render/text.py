@@ -86,7 +86,7 @@ class Caption(Renderer):
         if callable(self.text):
             try:
                 s = self.text(index)
-            except Exception as exc:  # noqa: BLE001 - user code
+            except Exception as exc:  # user code
                 raise InvalidInputError(f"caption function raised {type(exc).__name__}: {exc}") from exc
             return str(s)
         return self.text.format(frame=index, number=index + 1, total=total)

@@ -18,13 +18,14 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Mapping, Sequence
 
 from .._lazy import lazy_attributes
 
 _CONTRACTS = ("Contract", "ModelContract", "RendererContract", "OpContract", "ExporterContract",
               "ConditionerContract", "frames_for")
-__all__ = ["make_distribution", "run_genart", *_CONTRACTS]
+__all__ = ["make_distribution", "run_genart", "Contract", "ModelContract", "RendererContract", "OpContract",
+           "ExporterContract", "ConditionerContract", "frames_for"]
 
 
 __getattr__, __dir__ = lazy_attributes(__name__, dict.fromkeys(_CONTRACTS, "contracts"), globals())

@@ -113,7 +113,7 @@ class ModelContract(Contract):
         assert len(shape) == 3 and all(isinstance(s, int) and s > 0 for s in shape), \
             f"model.image_shape must be three positive ints (C, H, W), got {shape!r}"
         declared = tuple(meta["image_shape"])
-        for side, (want, got) in enumerate(zip(declared, shape)):
+        for want, got in zip(declared, shape):
             if want is not None and not ({"image_shape", "size"} & set(self.options)):
                 assert want == got, f"meta image_shape {declared} differs from model.image_shape {shape}"
         if "size" in self.options and None in declared:

@@ -229,7 +229,7 @@ def load_mnist(data_dir: Any = None, train: bool = True, download: bool | None =
         socket.setdefaulttimeout(15)
         try:
             ds = MNIST(str(root), train=train, download=True)
-        except Exception as exc:  # noqa: BLE001 - any network error means "offline"
+        except Exception as exc:  # any network error means "offline"
             raise DatasetError(_where_to_put() + f" Downloading failed ({type(exc).__name__}: offline?).") from exc
         finally:
             socket.setdefaulttimeout(old)

@@ -166,7 +166,7 @@ def _single(rng: random.Random, d: int) -> str:
         return rng.choice(["the ", "a ", ""]) + f"{ORDINALS[d]} digit" if d else "the digit zero"
     t = rng.choice(SINGLE)
     name = _digit_name(rng, d)
-    if t.startswith("an ") and not name[:1] in "aeiou8":
+    if t.startswith("an ") and name[:1] not in "aeiou8":
         t = "a" + t[2:]
     return t.format(d=name, adj=rng.choice(ADJECTIVES), adj2=rng.choice(ADJECTIVES))
 
