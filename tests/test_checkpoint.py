@@ -185,7 +185,7 @@ def test_float16_storage_halves_weights(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("key, value", [
     ("width", 200000), ("latent_dim", 10**9), ("width", "abc"), ("surprise", 1), ("image_shape", [1, 30, 30]),
-    ("image_shape", [1, 4096, 4096]), ("latent_dim", True), ("beta", -1.0), ("hidden", 0),
+    ("image_shape", [1, 4096, 4096]), ("latent_dim", True), ("beta", -1.0), ("hidden", -1),
 ])
 def test_model_config_is_validated_before_building(tmp_path: Path, key: str, value) -> None:
     vae = tiny_vae()
