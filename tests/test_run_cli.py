@@ -281,6 +281,53 @@ def test_watch_rerenders_keeps_last_good_output_and_survives_errors(tmp_path):
     assert stdout.count("wrote w.gif") == 2
 
 
+def _bump(path, text):
+    """Save *text* over *path* with an mtime 2 s later (a save the watcher cannot miss on coarse clocks)."""
+    st = path.stat()
+    path.write_text(text)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 2_000_000_000))
+
+
+@pytest.mark.parametrize("loop, how", [
+    ("while True:\n        pass", "stopped"),  # Python code: a KeyboardInterrupt ends it
+    ("sum(range(10 ** 15))", "killed"),  # one C call holding the interpreter lock: only killing ends it
+])
+def test_watch_a_stuck_render_does_not_stop_later_saves(tmp_path, loop, how):
+    sketch = tmp_path / "w.py"
+    marker = tmp_path / "started"
+    stuck = TOY_SKETCH.replace("    m = ToyModel()\n", f"    m = ToyModel()\n    open({str(marker)!r}, 'w').close()\n    {loop}\n")
+    sketch.write_text(stuck)
+    out = tmp_path / "w.gif"
+    proc = _genart(["run", "w.py", "--watch", "-o", "w.gif", "-q"], tmp_path)
+    try:
+        deadline = time.time() + 120
+        while not marker.exists():
+            assert proc.poll() is None and time.time() < deadline, proc.communicate(timeout=5)
+            time.sleep(0.1)
+        _bump(sketch, TOY_SKETCH)  # the fix
+        while not out.exists():
+            assert proc.poll() is None and time.time() < deadline, "the fixed sketch was never rendered"
+            time.sleep(0.1)
+        _bump(sketch, stuck)  # stuck again, then fixed again: the watcher is still listening
+        marker.unlink()
+        while not marker.exists():
+            assert proc.poll() is None and time.time() < deadline, "the second stuck run never started"
+            time.sleep(0.1)
+        first = out.read_bytes()
+        _bump(sketch, TOY_SKETCH.replace('"magma", help', '"viridis", help'))
+        while out.read_bytes() == first:
+            assert proc.poll() is None and time.time() < deadline, "the second fix was never rendered"
+            time.sleep(0.1)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stderr
+    assert stdout.count("wrote w.gif") == 2, stdout + stderr
+    assert stderr.count(f"w.py changed: {how} the unfinished run") == 2, stderr
+    assert "Traceback" not in stderr
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "__pycache__") == ["started", "w.gif", "w.py"]
+
+
 def test_run_path_imports_neither_torchvision_nor_matplotlib_nor_sympy(toy, tmp_path):
     code = (
         "import sys\n"

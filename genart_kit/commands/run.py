@@ -343,7 +343,7 @@ def handle(args: argparse.Namespace) -> int:
     if args.seeds:
         return _sweep(sketch, args)
     out = Path(args.output) if args.output else Path(f"{sketch.name}.gif")
-    from ..pipeline import _check_output  # noqa: PLC2701 - same package; fail before rendering
+    from ..pipeline import _check_output  # same package; fail before rendering
 
     _check_output(out)
     refuse_output_over_inputs(out, render_inputs(sketch, sketch.resolve(args.param)))
@@ -481,13 +481,24 @@ def _sweep_inner(sketch: Any, args: argparse.Namespace) -> int:
 
 
 def _watch(args: argparse.Namespace) -> int:
-    import traceback
-
-    from ..errors import GenartError
-    from ..sketch import SketchError, Watcher, resolve_path
+    """``--watch``: re-render on every save, each run in a worker process a later save can stop
+    (:mod:`genart_kit.commands._watch`)."""
+    from ..sketch import resolve_path
+    from ._watch import watch
 
     path = resolve_path(args.sketch)
     out = Path(args.output) if args.output else Path(f"{path.stem}.gif")
+    return watch(args, path, out, _render_options(args), make_callbacks=_watch_callbacks,
+                 stop_signals=stop_signals_as_interrupt, terminated=Terminated)
+
+
+def _watch_callbacks(args: argparse.Namespace, path: Path, out: Path) -> tuple[Any, Any]:
+    """``(on_clip, on_error)`` of a watch run (see :class:`~genart_kit.sketch.Watcher`): save the clip to *out*
+    and say so on stdout, or say what went wrong on stderr and that the last good output is kept."""
+    import traceback
+
+    from ..errors import GenartError
+    from ..sketch import SketchError
 
     def on_clip(clip: Any, sketch: Any) -> None:
         t0 = time.perf_counter()
@@ -506,12 +517,4 @@ def _watch(args: argparse.Namespace) -> int:
             traceback.print_exc()
         print(f"{stamp} kept the last good output; watching {path} for changes (Ctrl-C to stop)", file=sys.stderr, flush=True)
 
-    watcher = Watcher(path, on_clip, on_error, overrides=args.param, **_render_options(args))
-    print(f"watching {path} (and its local modules); Ctrl-C to stop", file=sys.stderr, flush=True)
-    try:
-        watcher.run()
-    except Terminated:
-        raise
-    except KeyboardInterrupt:
-        print("stopped watching", file=sys.stderr)
-    return 0
+    return on_clip, on_error

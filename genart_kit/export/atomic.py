@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..errors import ExportError
 
-__all__ = ["check_target", "atomic_path", "atomic_dir", "remove_quietly", "os_error_message"]
+__all__ = ["check_target", "atomic_path", "atomic_dir", "remove_quietly", "remove_partials", "os_error_message"]
 
 _REASONS = {
     errno.ENOSPC: "no space left on device: free space or choose another folder",
@@ -110,10 +110,35 @@ def _check_name(p: Path) -> None:
         raise OSError(errno.ENAMETOOLONG, "File name too long", str(p))
 
 
-def _temp_name(p: Path, kind: str) -> Path:
+def _temp_parts(p: Path, kind: str) -> tuple[str, str]:
     # keep the real suffix last: some writers (ffmpeg) pick the container from it; shorten long stems so the
     # temporary name fits wherever the final name does
-    return p.with_name(f".{p.stem[:64]}.{kind}-{secrets.token_hex(4)}{p.suffix[:32]}")
+    return f".{p.stem[:64]}.{kind}-", p.suffix[:32]
+
+
+def _temp_name(p: Path, kind: str) -> Path:
+    prefix, suffix = _temp_parts(p, kind)
+    return p.with_name(f"{prefix}{secrets.token_hex(4)}{suffix}")
+
+
+def remove_partials(path: str | os.PathLike[str]) -> list[Path]:
+    """Remove the temporary files or folders an unfinished write of *path* left (a writer process that was
+    killed cannot clean up after itself); returns what was removed. Only names :func:`atomic_path` and
+    :func:`atomic_dir` make for *path* are touched."""
+    p = Path(path)
+    prefix, suffix = _temp_parts(p, "part")
+    gone: list[Path] = []
+    try:
+        candidates = list((p.parent if str(p.parent) else Path(".")).iterdir())
+    except OSError:
+        return gone
+    for q in candidates:
+        name = q.name
+        token = name[len(prefix):len(name) - len(suffix)] if name.startswith(prefix) and name.endswith(suffix) else ""
+        if len(token) == 8 and all(c in "0123456789abcdef" for c in token):
+            remove_quietly(q)
+            gone.append(q)
+    return gone
 
 
 def remove_quietly(path: Path) -> None:
