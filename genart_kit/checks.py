@@ -26,7 +26,7 @@ def check_frames(frames: Any, *, name: str = "frames") -> int:
         raise InvalidInputError(f"{name} must be a positive whole number, got {frames!r}.")
     try:
         frames = int(frames.__index__())
-    except Exception as exc:  # noqa: BLE001 - e.g. a multi-element tensor
+    except Exception as exc:  # e.g. a multi-element tensor
         raise InvalidInputError(f"{name} must be a positive whole number, got {frames!r}.") from exc
     if frames < 1:
         raise InvalidInputError(f"{name} must be at least 1, got {frames}; ask for at least one frame.")

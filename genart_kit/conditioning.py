@@ -356,7 +356,7 @@ def prompt_mix(prompts: Sequence[str], weights: Any, *, encoder: str | None = No
     _check_encoder(encoder)
     try:
         w = torch.as_tensor(weights.copy() if hasattr(weights, "copy") and not isinstance(weights, torch.Tensor) else weights)
-    except Exception as exc:  # noqa: BLE001 - ragged lists, strings
+    except Exception as exc:  # ragged lists, strings
         raise InvalidInputError(f"weights must be numbers [T, {len(texts)}], got {type(weights).__name__}.") from exc
     if w.dtype == torch.bool or w.is_complex() or w.ndim != 2 or w.shape[1] != len(texts) or w.shape[0] < 1:
         raise InvalidInputError(f"weights must be real numbers [T, {len(texts)}] (one column per prompt), got "

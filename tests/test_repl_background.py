@@ -119,7 +119,7 @@ def test_user_code_catching_exception_does_not_swallow_cancel(runner):
         while True:
             try:
                 sum(range(100))
-            except Exception:  # noqa: BLE001 - what careless user code does
+            except Exception:  # what careless user code does
                 pass
 
     job = runner.submit(stubborn)

@@ -57,7 +57,7 @@ def load(path: str | os.PathLike[str], *, max_seconds: float = MAX_SECONDS) -> A
         raise InvalidInputError(f"audio file {str(p)!r} does not exist; pass the path of a WAV, FLAC or OGG file")
     try:
         info = sf.info(str(p))
-    except Exception as exc:  # noqa: BLE001 - libsndfile raises its own RuntimeError/LibsndfileError
+    except Exception as exc:  # libsndfile raises its own RuntimeError/LibsndfileError
         raise InvalidInputError(f"cannot read {str(p)!r} as audio ({exc}); convert it to WAV, FLAC or OGG") from exc
     if info.frames <= 0:
         raise InvalidInputError(f"audio file {str(p)!r} holds no samples; pass a file with sound in it")

@@ -45,7 +45,7 @@ class FrameValue:
             return
         try:
             t = torch.as_tensor(value.copy() if hasattr(value, "copy") and not isinstance(value, torch.Tensor) else value)
-        except Exception as exc:  # noqa: BLE001 - strings, dicts, ragged lists
+        except Exception as exc:  # strings, dicts, ragged lists
             raise InvalidInputError(f"{name} must be a number or one number per frame ([T] list/array/tensor), "
                                     f"got {type(value).__name__} {value!r:.60}.") from exc
         if t.dtype == torch.bool or t.is_complex() or not (t.is_floating_point() or t.dtype in _INTS):

@@ -47,20 +47,20 @@ from prompt_toolkit.styles import Style
 from pygments.lexers.python import PythonLexer
 
 from .. import __version__
-from ..errors import Cancelled, GenartError, InvalidInputError
+from ..errors import InvalidInputError
 from .background import JobRunner, Preloader, materialize
 from .completion import ReplCompleter
 from .loops import LoopManager
 from .preview_term import TerminalPreview, fit, half_block_ansi, tile, to_rgb
+from .tracebacks import INPUT_PREFIX as _INPUT_PREFIX
+from .tracebacks import format_exception
 
 log = logging.getLogger(__name__)
 _PLUGIN_NAMES_LOCK = threading.Lock()
 
 __all__ = ["Repl", "main", "is_complete", "default_history_path", "format_exception"]
 
-_REPL_DIR = str(Path(__file__).resolve().parent) + os.sep
 _REAL_INPUT = builtins.input
-_INPUT_PREFIX = "<repl-"
 
 STYLE = Style.from_dict({
     "bottom-toolbar": "noreverse",
@@ -127,43 +127,6 @@ def _newline_with_indent(buffer: Any) -> None:
     elif _DEDENT_AFTER.match(line):
         indent = max(0, indent - 4)
     buffer.insert_text("\n" + " " * indent)
-
-
-def format_exception(exc: BaseException, *, full: bool = False, max_frames: int = 6) -> str:
-    """Format a user-code exception.
-
-    Short form (default): a toolkit error (:class:`~genart_kit.errors.GenartError`) is one line
-    (``UnknownNameError: unknown model 'vea'. Did you mean 'vae'? ...``); anything else is a traceback
-    without the REPL's own frames, limited to the first input frame plus the last *max_frames* frames, and
-    without chained exceptions. ``full=True`` gives everything (``:tb``).
-    """
-    if isinstance(exc, (KeyboardInterrupt, Cancelled)) and not full:
-        return f"{type(exc).__name__}: {exc}" if str(exc) else "KeyboardInterrupt"
-    if isinstance(exc, GenartError) and not full:
-        text = f"{type(exc).__name__}: {exc}"
-        if len(text) > 600:  # e.g. an "Available: ..." list of 200 names: keep the start and the hint
-            text = text[:380].rstrip() + " [... :tb shows all ...] " + text[-160:].lstrip()
-        return text
-    te = traceback.TracebackException.from_exception(exc)
-    frames = [f for f in te.stack if not f.filename.startswith(_REPL_DIR)]
-    hidden = 0
-    if not full and len(frames) > max_frames + 1:
-        first_user = next((i for i, f in enumerate(frames) if f.filename.startswith(_INPUT_PREFIX)), None)
-        keep = frames[-max_frames:]
-        hidden = len(frames) - len(keep)
-        if first_user is not None and frames[first_user] not in keep:
-            keep = [frames[first_user]] + keep
-            hidden -= 1
-        frames = keep
-    te.stack = traceback.StackSummary.from_list(frames)
-    if not full:
-        te.__cause__ = None
-        te.__context__ = None
-    text = "".join(te.format(chain=full))
-    if hidden > 0:
-        text = text.replace("Traceback (most recent call last):\n",
-                            f"Traceback (most recent call last, {hidden} frames hidden; :tb shows all):\n", 1)
-    return text.rstrip("\n")
 
 
 class _InputRequest:
@@ -708,8 +671,8 @@ class Repl:
             stopped = True
         if not stopped:
             self.runner.detach(job)
-            self.echo(f"cancel requested, but the job is inside a long native call; it was detached "
-                      f"(its result will be discarded) - the session goes on.")
+            self.echo("cancel requested, but the job is inside a long native call; it was detached "
+                      "(its result will be discarded) - the session goes on.")
             return job
         self._report(job)
         return job

@@ -258,7 +258,7 @@ def _emacs(repl: Any, arg: str) -> None:
 
 
 def _tb(repl: Any, arg: str) -> None:
-    from .app import format_exception
+    from .tracebacks import format_exception
 
     if repl.last_error is None:
         repl.echo("no error yet")

@@ -235,7 +235,7 @@ class LoopManager:
         for cb in list(self._change_listeners):
             try:
                 cb(version)
-            except Exception:  # noqa: BLE001 - a broken listener must not stop playback
+            except Exception:  # a broken listener must not stop playback
                 log.exception("loop change listener failed")
 
     def wait_version(self, after: int, timeout: float | None = None) -> int:

@@ -137,7 +137,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "genart-preview"
     sys_version = ""
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:  # stdlib signature
         log.debug("preview: " + format, *args)
 
     # ------------------------------------------------------------------------------------- helpers
@@ -163,15 +163,15 @@ class _Handler(BaseHTTPRequestHandler):
         return host in (f"127.0.0.1:{port}", f"localhost:{port}")
 
     # -------------------------------------------------------------------------------------- routes
-    def do_HEAD(self) -> None:  # noqa: N802 - stdlib naming
+    def do_HEAD(self) -> None:  # stdlib naming
         self.do_GET()
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self._error(405, "method not allowed")
 
     do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_POST
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         if not self._host_ok():
             self._error(403, "forbidden host")
             return
