@@ -87,14 +87,19 @@ def pick_pairs(labels: torch.Tensor, n: int, seed: int = 0) -> tuple[torch.Tenso
 @torch.no_grad()
 def likelihood(model, test_x: torch.Tensor, test_y: torch.Tensor, iw: int, iw_images: int, batch: int = 500) -> dict:
     """Negative ELBO on all of *test_x* (binary ``[N, 1, 28, 28]``) and the IWAE bound with K = *iw* on the
-    first *iw_images*; nats per image. The CVAE is given the true label (a bound on -log p(x | y))."""
+    first *iw_images*, nats per image, and the active latent units. The CVAE is given the true label (a bound
+    on -log p(x | y))."""
     cond = test_y if model.num_classes else None
     g = torch.Generator().manual_seed(0)
     parts = [model.negative_elbo(test_x[i:i + batch], None if cond is None else cond[i:i + batch], generator=g)
              for i in range(0, len(test_x), batch)]
     loss, rec, kl = (torch.cat([p[j] for p in parts]) for j in range(3))
+    mu = torch.cat([model.posterior(test_x[i:i + batch], None if cond is None else
+                                    model.condition_vector(cond[i:i + batch]))[0] for i in range(0, len(test_x), batch)])
     out = {"neg_elbo_nats": float(loss.mean()), "recon_nats": float(rec.mean()), "kl_nats": float(kl.mean()),
-           "test_images": len(test_x)}
+           "test_images": len(test_x),
+           # Burda et al. 2015: a latent dimension is active when Cov_x(E_q[z_j | x]) > 0.01
+           "active_units": int((mu.var(0) > 0.01).sum())}
     if iw > 1 and iw_images > 0:
         t0 = time.perf_counter()
         g = torch.Generator().manual_seed(1)
@@ -239,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
 def markdown(r: dict) -> str:
     """The README/docs tables: likelihood and what artists see per model, and the main-job walks."""
     pct = lambda v: f"{100 * v:.1f} %"  # noqa: E731
-    lines = ["| model | z | params | -ELBO, 10k test | IWAE bound (-ELBO on the same images) | reconstructions read as "
+    lines = ["| model | z (active) | params | -ELBO, 10k test | IWAE bound (-ELBO on the same images) | reconstructions read as "
              "another digit | midpoint confidence (clear > 0.9) | slerp-path confidence | grey share of midpoints |",
              "|---|---|---|---|---|---|---|---|---|"]
     ref = None
@@ -249,7 +254,7 @@ def markdown(r: dict) -> str:
         mid = f"{m['confidence_midpoints']:.2f} ({pct(m['clear_midpoints'])})" if "confidence_midpoints" in m else "n/a (conditional)"
         path = f"{m['confidence_slerp_path']:.2f}" if "confidence_slerp_path" in m else ""
         grey = f"{m['grey_share_midpoints']:.3f}" if "grey_share_midpoints" in m else ""
-        lines.append(f"| {name} | {m['latent_dim']} | {m['parameters']:,} | {m['neg_elbo_nats']:.1f} nats | {iwae} | "
+        lines.append(f"| {name} | {m['latent_dim']} ({m['active_units']}) | {m['parameters']:,} | {m['neg_elbo_nats']:.1f} nats | {iwae} | "
                      f"{pct(m['reconstructions_other_digit'])} | {mid} | {path} | {grey} |")
         if "confidence_pixel_average" in m:
             ref = m
