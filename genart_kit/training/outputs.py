@@ -11,54 +11,37 @@ import torch
 
 from ..checkpoint import atomic_write_bytes
 from ..errors import InvalidInputError
+from .lock import LOCK_NAME, hold_run_lock
 
 __all__ = ["run_folder", "run_files", "save_grid", "save_loss_curve"]
 
 
 @contextlib.contextmanager
 def run_folder(out: Path) -> Iterator[None]:
-    """Create the run folder *out* (clear error if that is impossible) and hold an exclusive lock on it
-    (``.genart-train.lock``, via the ``filelock`` package) so that two trainings never write one run.
+    """Create the run folder *out* (clear error if that is impossible) and hold its exclusive OS lock
+    (:func:`~genart_kit.training.lock.hold_run_lock`) so that two trainings never write one run.
 
-    The lock file stays in the folder after the run: deleting it after release would let a run that took
-    the lock in between lose it. Only a folder this run created and left empty (a failed start) is
-    removed again, lock file included.
+    Only a folder this run created and left empty (a failed start) is removed again, lock file included.
 
     Raises:
         InvalidInputError: *out* cannot be created, its lock file is unusable, or another ``genart train``
-            holds the lock.
+            holds the folder (named with its pid).
     """
-    from filelock import FileLock, Timeout
-
     created = not out.exists()
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InvalidInputError(f"cannot create the run folder --out '{out}' ({exc.strerror or exc}); pick a writable folder.") from None
-    lock_path = out / ".genart-train.lock"
-    lock = FileLock(str(lock_path), timeout=0)
-    try:
-        lock.acquire()
-    except Timeout:
-        raise InvalidInputError(
-            f"--out '{out}' is in use by another running genart train (lock {lock_path}); wait for it to finish, "
-            "or pick another --out."
-        ) from None
-    except OSError as exc:
-        raise InvalidInputError(
-            f"cannot lock the run folder --out '{out}': its lock file '{lock_path}' is unusable ({exc.strerror or exc}); "
-            "make the folder writable, or delete that lock file if no genart train is running there."
-        ) from None
-    try:
-        yield
-    finally:
-        lock.release()
-        if created and [p.name for p in out.iterdir()] == [lock_path.name]:
-            try:  # a run that wrote nothing leaves no folder behind
-                lock_path.unlink()
-                out.rmdir()
-            except OSError:
-                pass
+    lock_path = out / LOCK_NAME
+    with hold_run_lock(out):
+        try:
+            yield
+        finally:  # still locked: a run that wrote nothing leaves no folder behind (never another run's)
+            if created:
+                with contextlib.suppress(OSError):
+                    if [p.name for p in out.iterdir()] == [lock_path.name]:
+                        lock_path.unlink()
+                        out.rmdir()
 
 
 def run_files(out: Path, everything: bool = True) -> list[Path]:
