@@ -11,7 +11,7 @@ from .options import CVAE_OPTIONS, VAE_OPTIONS
 def register_models(register):
     """Register ``vae``/``cvae`` (trainable architectures) and ``vae-mnist``/``cvae-mnist`` (pretrained)."""
     register("vae-mnist", "genart_vae.model:load_pretrained_vae_mnist",
-             description="convolutional VAE trained on MNIST digits, can encode (shipped weights)", latent_dim=16,
+             description="residual convolutional VAE trained on MNIST digits, can encode (shipped weights)", latent_dim=32,
              image_shape=(1, 28, 28), conditional=False, num_classes=None, ready=True, trainable=False, options=())
     register("cvae-mnist", "genart_vae.model:load_pretrained_cvae_mnist",
              description="conditional VAE trained on MNIST, --label 0-9 (shipped weights)", latent_dim=8,
