@@ -44,6 +44,24 @@ class FakeClip:
         return np.concatenate(list(self.iter_uint8()), axis=0)
 
 
+class FakeTime:
+    """A monotonic time source the test moves by hand: ``t = FakeTime(100.0); t.advance(0.5); t()``."""
+
+    def __init__(self, start=100.0):
+        self.now = float(start)
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, seconds):
+        self.now += seconds
+        return self.now
+
+    def set(self, now):
+        self.now = float(now)
+        return self.now
+
+
 def wait_for(predicate, timeout=10.0, interval=0.01):
     """Poll *predicate* until true; return its last value (tests assert on it)."""
     deadline = time.monotonic() + timeout

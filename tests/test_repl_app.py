@@ -332,6 +332,25 @@ def test_hush_solo_stop_commands(capsys):
     assert "stopped 1 loop" in out and "No live loops" in out
 
 
+def test_loops_on_the_shared_clock(capsys):
+    """tempo(), clock and loop(..., bpm=, beats=) in a session; a bad bpm is one line and the session goes on."""
+    def setup(repl):
+        repl.namespace["a"] = solid((1, 1, 1), frames=8)
+        repl.namespace["settle"] = lambda: repl.loops.wait_idle(10)
+
+    repl, out = drive('loop("w", a, bpm=0)\r', 'loop("w", a, beats=4, fps=12)\r', "tempo(128)\r",
+                      'loop("w", a, bpm=140, beats=4); settle()\r', "tempo(), clock.bpm\r", ":loops\r", ":quit\r",
+                      capsys=capsys, before_run=setup)
+    assert "InvalidInputError: bpm must be positive, got 0. Give a tempo in beats per minute, e.g. bpm=120." in out
+    assert "pass bpm=/beats= or fps=, not both (drop fps=)." in out
+    assert "tempo 120 -> 128 BPM" in out and "tempo 128 -> 140 BPM" in out
+    assert "loop 'w' v1 playing (8 frames @ 4.67 fps, 4 beats on the clock at 140 BPM)" in out
+    assert "(140.0, 140.0)" in out
+    assert re.search(r"clock 140 BPM, beat [0-9.]+ \(bar \d+, beat [0-9.]+ of 4\), [0-9.]+ s", out)
+    assert re.search(r"w\s+v1\s+8\s+8x8\s+4\.67\s+playing\s+4 beats @ 140 BPM\s+beat [0-3]\.\d\d/4", out)
+    assert repl.exit_code_seen == 0
+
+
 def test_show_prints_truecolor_half_blocks(capsys):
     def setup(repl):
         frames = solid((0, 0, 0), frames=3, size=4)

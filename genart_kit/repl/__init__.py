@@ -5,6 +5,7 @@ Modules (all loaded lazily; importing this package imports neither prompt_toolki
 * :mod:`~genart_kit.repl.app` - the session: prompt, key bindings, code execution, output;
 * :mod:`~genart_kit.repl.background` - jobs off the prompt thread, Ctrl-C cancellation, torch preloading;
 * :mod:`~genart_kit.repl.loops` - named live loops swapped at their next cycle;
+* :mod:`~genart_kit.repl.clock` - the session's shared clock (tempo, beats) that keeps loops in phase;
 * :mod:`~genart_kit.repl.preview_term` / :mod:`~genart_kit.repl.preview_web` - terminal and browser previews;
 * :mod:`~genart_kit.repl.completion`, :mod:`~genart_kit.repl.commands`, :mod:`~genart_kit.repl.helpers`,
   :mod:`~genart_kit.repl.watch`.

@@ -49,6 +49,7 @@ def _help(repl: Any, arg: str) -> None:
     repl.echo('ga.model("<Tab>). Ctrl-C cancels a running job; Ctrl-D quits.')
     repl.echo("")
     repl.echo("Live coding:  loop(name, clip, fps=24)  stop(name)  hush()  solo(name)  loops()")
+    repl.echo("              loop(name, clip, bpm=120, beats=8)  tempo(128)  clock   (loops in phase on one clock)")
     repl.echo("              show(clip)  save(clip_or_loop, path)  preview()  watch(path)")
     repl.echo("")
     repl.echo("Commands:")
@@ -110,8 +111,9 @@ def print_loops(repl: Any) -> None:
     """Print the loop table of *repl* (``:loops`` and ``loops()``)."""
     rows = repl.loops.table()
     if not rows:
-        repl.echo('No live loops. Start one with  loop("walk", clip)')
+        repl.echo('No live loops. Start one with  loop("walk", clip)  or  loop("walk", clip, bpm=120, beats=8)')
         return
+    repl.echo(repl.loops.clock.describe())
     out = []
     for r in rows:
         extra = []
@@ -126,8 +128,17 @@ def print_loops(repl: Any) -> None:
             extra.append(f"last error: {r['error']}")
         size = f"{r['size'][1]}x{r['size'][0]}" if r["size"] else "-"
         out.append([r["name"], f"v{r['version']}" if r["version"] else "-", r["frames"] or "-", size,
-                    f"{r['fps']:g}" if r["fps"] else "-", r["state"], "; ".join(extra)])
-    _table(repl, ["loop", "version", "frames", "size", "fps", "state", "notes"], out)
+                    f"{round(r['fps'], 2):g}" if r["fps"] else "-", r["state"], _cycle(r), r["phase"], "; ".join(extra)])
+    _table(repl, ["loop", "version", "frames", "size", "fps", "state", "cycle", "phase", "notes"], out)
+
+
+def _cycle(row: dict[str, Any]) -> str:
+    """The CYCLE column: ``"8 beats @ 120 BPM"``, ``"8.00 s (audio)"`` or ``"2.00 s"`` (free-running)."""
+    if row["beats"] is not None:
+        return f"{row['timing']} @ {row['bpm']:g} BPM"
+    if row["on_clock"] or row["seconds"] is None:
+        return row["timing"]
+    return f"{row['seconds']:.2f} s"
 
 
 def _loops(repl: Any, arg: str) -> None:

@@ -4,6 +4,9 @@ Each is a plain function bound to the running :class:`~genart_kit.repl.app.Repl`
 its docstring. Summary::
 
     loop("walk", clip, fps=24)     # define / redefine a live loop (swaps at the next cycle)
+    loop("walk", clip, bpm=120, beats=8)   # ... on the shared clock: 8 beats long, in phase with the others
+    loop("pulse", clip, audio=feats)       # ... as long as the audio (ga.audio.features), on the clock
+    tempo(128)   clock   clock.reset()     # set the tempo (BPM); the clock; beat 0 now
     @loop("blob")                  # ... or as a decorator: the function returns the clip
     def blob(): return path | vae
     loops()                        # list them          stop("walk")   hush()   solo("walk")   solo()
@@ -42,7 +45,8 @@ def export_frames(path: str, batches: Any, *, fps: float, total: int | None = No
 
 
 def make_helpers(repl: Any) -> dict[str, Callable[..., Any]]:
-    """Build the helper functions for *repl*; returns ``{name: function}`` for its namespace."""
+    """Build the helper functions for *repl*; returns ``{name: function}`` for its namespace (with
+    ``clock``, the session's shared :class:`~genart_kit.repl.clock.Clock`)."""
     manager = repl.loops
     codes: dict[str, str] = {}  # loop name -> the source that defined it (for :save's recipe)
 
@@ -61,12 +65,18 @@ def make_helpers(repl: Any) -> dict[str, Callable[..., Any]]:
                     "size": [int(cur.frames.shape[1]), int(cur.frames.shape[2])], "versions": versions()})
         return rec
 
-    def loop(name: str, clip: Any = None, *, fps: float = 24.0, swap: str = "cycle") -> Any:
+    def loop(name: str, clip: Any = None, *, fps: float | None = None, bpm: float | None = None,
+             beats: float | None = None, audio: Any = None, swap: str = "cycle") -> Any:
         """Define or redefine the live loop *name*; it plays in the previews until stopped.
 
         Re-evaluating ``loop("walk", ...)`` with a new clip renders it in the background while the old
         version keeps playing, then swaps it in at the old one's next cycle (its frame 0). If the new
         clip fails to render, the error is printed and the old version keeps playing.
+
+        With *bpm* / *beats* the loop runs on the session's shared ``clock``: the clip's frames are
+        stretched so that the whole clip spans *beats* beats, and the clock's phase picks the frame, so
+        loops started at different moments stay in phase and a redefinition takes the clock's phase
+        instead of restarting. With *audio* the loop lasts as long as the audio, on the clock's seconds.
 
         Args:
             name: loop name (a letter then letters, digits, ``_ . -``).
@@ -75,7 +85,12 @@ def make_helpers(repl: Any) -> dict[str, Callable[..., Any]]:
                 with a ``cycle`` parameter is re-evaluated for every cycle (Sonic Pi's ``live_loop``), e.g.
                 ``def walk(cycle): return ga.latent.noise_loop(vae, 48, seed=cycle) | vae``.
                 Omit *clip* to use ``loop`` as a decorator on such a function.
-            fps: playback rate in frames per second (0 < fps <= 120).
+            fps: free-running playback rate in frames per second (0 < fps <= 120; default 24).
+            bpm: tempo in beats per minute; sets the clock's tempo like ``tempo(bpm)`` (every loop on the
+                beat follows it).
+            beats: the loop's length in beats (default 8 with *bpm*; without *bpm*: the clock's tempo).
+            audio: ``ga.audio.features(track, fps)``, a track from ``ga.audio.load`` or seconds: the loop
+                lasts that long (no sound device is used; ``clock.reset()`` on the music's downbeat).
             swap: ``"cycle"`` (default) or ``"now"`` (swap as soon as rendered).
 
         Returns:
@@ -83,19 +98,32 @@ def make_helpers(repl: Any) -> dict[str, Callable[..., Any]]:
             or a decorator when *clip* is omitted.
 
         Raises:
-            InvalidInputError: bad name, fps, swap, or a value that is not a clip.
+            InvalidInputError: bad name, fps, bpm, beats, audio, swap, fps given with bpm/beats, or a value
+                that is not a clip.
         """
         code = getattr(repl, "current_source", None)
         if isinstance(code, str):
             codes[name] = code.strip()
+        timing = {"fps": fps, "bpm": bpm, "beats": beats, "audio": audio, "swap": swap}
         if clip is None:
             def decorator(fn: Callable[[], Any]) -> Callable[[], Any]:
-                manager.define(name, fn, fps=fps, swap=swap)
+                manager.define(name, fn, **timing)
                 return fn
 
             return decorator
-        manager.define(name, clip, fps=fps, swap=swap)
+        manager.define(name, clip, **timing)
         return None
+
+    def tempo(bpm: float | None = None) -> float:
+        """Set the shared clock's tempo to *bpm* beats per minute (loops on the beat follow it and stay
+        in phase: the beat count does not jump); ``tempo()`` only reads it. Returns the tempo in BPM.
+
+        Raises:
+            InvalidInputError: *bpm* is not a positive, finite number.
+        """
+        if bpm is not None:
+            manager.set_tempo(bpm)
+        return manager.clock.bpm
 
     def stop(name: str) -> None:
         """Stop the live loop *name* (``hush()`` stops all). Raises UnknownNameError for an unknown name."""
@@ -111,7 +139,8 @@ def make_helpers(repl: Any) -> dict[str, Callable[..., Any]]:
         manager.solo(name)
 
     def loops() -> None:
-        """Print the live loops: name, version, frames, fps, state."""
+        """Print the clock (tempo, beat) and the live loops: name, version, frames, fps, state, cycle
+        (fps, beats or audio seconds) and phase."""
         from . import commands
 
         commands.print_loops(repl)
@@ -169,5 +198,5 @@ def make_helpers(repl: Any) -> dict[str, Callable[..., Any]]:
         """Stop watching *path* (every watched file when omitted); the loop keeps playing."""
         repl.unwatch(path)
 
-    return {"loop": loop, "stop": stop, "hush": hush, "solo": solo, "loops": loops, "show": show, "save": save,
+    return {"loop": loop, "tempo": tempo, "clock": manager.clock, "stop": stop, "hush": hush, "solo": solo, "loops": loops, "show": show, "save": save,
             "preview": preview, "watch": watch, "unwatch": unwatch}

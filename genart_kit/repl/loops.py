@@ -8,7 +8,9 @@ version keeps playing.
 
 Playback is time-based: a loop of ``T`` frames at ``fps`` frames per second shows frame
 ``floor((now - start) * fps) mod T``, so every preview (terminal, browser) agrees on the frame and a slow
-redraw never slows the animation down.
+redraw never slows the animation down. A loop on the session's shared :class:`~genart_kit.repl.clock.Clock`
+(``bpm=``/``beats=``, or ``audio=``) shows ``floor(phase * T)`` where the phase is the clock's position in
+the cycle, so loops stay in phase with each other and with the tempo (see :mod:`genart_kit.repl.clock`).
 
 This module imports neither torch nor numpy at import time (numpy is used once frames exist).
 """
@@ -26,6 +28,7 @@ from typing import Any
 
 from ..errors import Cancelled, InvalidInputError, unknown_name
 from .background import _to_uint8_thwc, clip_length, is_clip_like, materialize
+from .clock import Clock, LoopTiming, phase_of, resolve_timing
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +36,6 @@ __all__ = ["LoopVersion", "LiveLoop", "LoopManager", "NAME_RE"]
 
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
 """Loop names: a letter or ``_`` then letters, digits, ``_ . -`` (at most 64 characters; URL-safe)."""
-
-MAX_FPS = 120.0
 
 
 @dataclass
@@ -44,7 +45,8 @@ class LoopVersion:
     Attributes:
         number: version number within its loop (1, 2, ...).
         frames: numpy uint8 ``[T, H, W, C]``, C in (1, 3, 4).
-        fps: playback rate in frames per second.
+        fps: playback rate in frames per second (for a loop on the clock: ``T`` over the cycle's seconds at
+            the current tempo, kept up to date when the tempo changes).
         source: the clip (or callable) it was rendered from; ``:save`` re-exports from it.
         render_seconds: wall time the render took, in seconds.
     """
@@ -56,6 +58,8 @@ class LoopVersion:
     render_seconds: float = 0.0
     cycle: int | None = None
     """For a loop re-evaluated every cycle: the cycle number passed to its function (0, 1, ...)."""
+    timing: LoopTiming | None = None
+    """How the frames map onto time (``None``: free-running at :attr:`fps`)."""
 
     @property
     def length(self) -> int:
@@ -67,11 +71,15 @@ class LoopVersion:
         """Duration of one cycle in seconds (T / fps)."""
         return self.length / self.fps
 
+    def timed(self) -> LoopTiming:
+        """The version's :class:`LoopTiming` (free-running at :attr:`fps` unless it is on the clock)."""
+        return self.timing or LoopTiming(fps=self.fps)
+
 
 @dataclass
 class _RenderTask:
     number: int
-    fps: float
+    timing: LoopTiming
     swap: str
     cycle: int | None = None
     auto: bool = False
@@ -91,7 +99,8 @@ class LiveLoop:
         name: the loop's name.
         current: the :class:`LoopVersion` playing, or ``None`` until the first render succeeds.
         pending: a rendered version waiting for the current cycle to end, or ``None``.
-        start: ``time.monotonic()`` (seconds) at which ``current`` showed its frame 0.
+        start: ``time.monotonic()`` (seconds) at which ``current`` was swapped in: its frame 0 when it runs at
+            its own fps; a loop on the clock takes the clock's phase instead (see :meth:`frame_index`).
         swaps: how many versions have been swapped in (including the first).
         last_error: one-line summary of the last failed definition, or ``None``.
     """
@@ -105,19 +114,46 @@ class LiveLoop:
         self.swaps = 0
         self.last_error: str | None = None
         self._next_number = 1
-        self._boundary = 0.0
+        self._boundary = 0  # the pending version swaps in when the current one has played this many cycles
         self._pending_auto = False
-        self._definition: tuple[int, Any, float, bool] = (0, None, 24.0, False)
+        self._definition: tuple[int, Any, LoopTiming, bool] = (0, None, LoopTiming(fps=24.0), False)
         self._task: _RenderTask | None = None
 
     # ------------------------------------------------------------------------------------ playback
+    def cycles(self, now: float | None = None) -> float:
+        """Cycles of the playing version elapsed at *now* (monotonic seconds), fractional: counted from
+        its start when free-running, from the clock's origin when on the clock; 0.0 when nothing plays."""
+        cur = self.current
+        if cur is None:
+            return 0.0
+        now = self._manager.clock() if now is None else now
+        return cur.timed().cycles(self._manager.clock, self.start, cur.length, now)
+
+    def time_of_cycle(self, n: float) -> float:
+        """Monotonic seconds at which the playing version will have played *n* cycles."""
+        cur = self.current
+        if cur is None:
+            return self._manager.clock()
+        return cur.timed().time_of_cycle(self._manager.clock, self.start, cur.length, n)
+
     def frame_index(self, now: float | None = None) -> int:
-        """Index of the frame showing at *now* (``time.monotonic()`` seconds); 0 when nothing plays."""
+        """Index of the frame showing at *now* (``time.monotonic()`` seconds); 0 when nothing plays.
+
+        ``floor(cycles * T) mod T``: for a free-running loop ``floor((now - start) * fps) mod T``; for a loop
+        on the clock the clock's phase in the cycle picks the frame.
+        """
         cur = self.current
         if cur is None:
             return 0
-        now = self._manager.clock() if now is None else now
-        return int(max(0.0, now - self.start) * cur.fps + 1e-6) % cur.length
+        return math.floor(self.cycles(now) * cur.length + 1e-6) % cur.length
+
+    def phase(self, now: float | None = None) -> str:
+        """Where the cycle is at *now*, for listings: ``"beat 5.25/8"``, ``"3.10/8.00 s"`` or ``"frame 12/48"``."""
+        cur = self.current
+        if cur is None:
+            return "-"
+        timing = cur.timed()
+        return phase_of(timing, self.cycles(now), cur.length, timing.cycle_seconds(cur.length, self._manager.clock))
 
     def frame(self, now: float | None = None) -> Any:
         """The frame showing at *now*: numpy uint8 ``[H, W, C]``, or ``None`` when nothing plays."""
@@ -128,13 +164,14 @@ class LiveLoop:
 
     def cycle_end(self, now: float | None = None) -> float:
         """``time.monotonic()`` at which the current cycle ends (the next frame 0)."""
-        cur = self.current
         now = self._manager.clock() if now is None else now
-        if cur is None:
+        if self.current is None:
             return now
-        elapsed = max(0.0, now - self.start)
-        cycles = math.floor(elapsed * cur.fps / cur.length + 1e-9) + 1
-        return self.start + cycles * cur.cycle_seconds
+        return self.time_of_cycle(self._next_cycle(now))
+
+    def _next_cycle(self, now: float) -> int:
+        """The number of cycles played at the playing version's next frame 0 after *now*."""
+        return math.floor(self.cycles(now) + 1e-9) + 1
 
     @property
     def rendering(self) -> tuple[int, int | None] | None:
@@ -153,7 +190,8 @@ class LiveLoop:
         parts = [f"loop {self.name!r}"]
         if self.current is not None:
             c = self.current
-            parts.append(f"v{c.number} playing {c.length} frames @ {c.fps:g} fps")
+            parts.append(f"v{c.number} playing {c.length} frames @ {c.fps:g} fps"
+                         + (f" ({c.timing.describe()} on the clock)" if c.timing is not None else ""))
         else:
             parts.append("not playing")
         if self.pending is not None:
@@ -186,6 +224,16 @@ def _takes_cycle(fn: Any) -> bool:
         return False
 
 
+def _speed(version: LoopVersion, clock: Clock) -> str:
+    """``"48 frames @ 12 fps"``, with ``", 8 beats on the clock"`` for a loop on the clock."""
+    text = f"{version.length} frames @ {round(version.fps, 2):g} fps"
+    if version.timing is not None:
+        text += f", {version.timing.describe()} on the clock"
+        if version.timing.beats is not None:
+            text += f" at {clock.bpm:g} BPM"
+    return text
+
+
 def _default_notify(message: str) -> None:
     log.info("%s", message)
 
@@ -197,7 +245,8 @@ class LoopManager:
         notify: called with one-line (or short multi-line) messages about swaps and failures; the REPL
             prints them above the prompt.
         format_error: turns a render exception into text for *notify* (default ``"Type: message"``).
-        clock: monotonic clock in seconds (tests may inject one).
+        clock: the session's shared :class:`~genart_kit.repl.clock.Clock`, or a monotonic time source in
+            seconds to build one from (tests inject a fake one); default ``time.monotonic``.
         batch_size: frames per batch when rendering clips.
 
     Thread-safety: every public method may be called from any thread.
@@ -205,10 +254,11 @@ class LoopManager:
 
     def __init__(self, notify: Callable[[str], None] = _default_notify,
                  format_error: Callable[[BaseException], str] | None = None,
-                 clock: Callable[[], float] = time.monotonic, batch_size: int = 32) -> None:
+                 clock: Clock | Callable[[], float] = time.monotonic, batch_size: int = 32) -> None:
         self.notify = notify
         self.format_error = format_error or (lambda e: f"{type(e).__name__}: {e}")
-        self.clock = clock
+        self.clock = clock if isinstance(clock, Clock) else Clock(clock)
+        """The shared clock: ``clock()`` is monotonic seconds; ``clock.bpm``, ``clock.beat()``, ``clock.reset()``."""
         self.batch_size = batch_size
         self.loops: dict[str, LiveLoop] = {}
         self.solo_name: str | None = None
@@ -218,6 +268,7 @@ class LoopManager:
         self._cond = threading.Condition(self._lock)
         self._change_listeners: list[Callable[[int], None]] = []
         self._closed = False
+        self.clock.on_change(self._clock_changed)
         self._player = threading.Thread(target=self._play, name="genart-loop-player", daemon=True)
         self._player.start()
 
@@ -251,7 +302,8 @@ class LoopManager:
             return self.version
 
     # ------------------------------------------------------------------------------------- define
-    def define(self, name: str, source: Any, *, fps: float = 24.0, swap: str = "cycle") -> LiveLoop:
+    def define(self, name: str, source: Any, *, fps: float | None = None, bpm: float | None = None,
+               beats: float | None = None, audio: Any = None, swap: str = "cycle") -> LiveLoop:
         """Define or redefine loop *name* from a clip-like *source* (or a zero-argument callable that
         returns one); render it in the background and start playing / swap it in.
 
@@ -264,7 +316,15 @@ class LoopManager:
                 plays first, ``fn(cycle=1)`` renders meanwhile and is swapped in at the boundary, and so on
                 (if a cycle fails, the error is printed once and the last good cycle repeats until the loop
                 is redefined).
-            fps: playback rate in frames per second, ``0 < fps <= 120``.
+            fps: free-running playback rate in frames per second, ``0 < fps <= 120`` (default 24 when neither
+                *bpm*, *beats* nor *audio* is given).
+            bpm: tempo in beats per minute; sets the shared clock's tempo (every loop on the beat follows)
+                and puts this loop on the clock's beat grid.
+            beats: the cycle's length in beats on the clock (default 8 with *bpm*; alone: at the clock's
+                tempo). The clip's frames are stretched to the cycle; the clock's phase picks the frame.
+            audio: ``ga.audio.features(...)`` (duration ``frames / fps``), a track from ``ga.audio.load``
+                (``duration``) or seconds: the cycle lasts that long, on the clock's seconds (no sound is
+                played; ``clock.reset()`` on the music's downbeat lines them up).
             swap: ``"cycle"`` (default) swaps at the old version's next frame 0; ``"now"`` swaps as soon as
                 the render is done.
 
@@ -272,18 +332,14 @@ class LoopManager:
             the :class:`LiveLoop` (returned at once; the render continues in the background).
 
         Raises:
-            InvalidInputError: bad name, fps, swap mode, or a *source* that is neither clip-like nor callable.
+            InvalidInputError: bad name, fps, bpm, beats, audio or swap mode, contradicting timing arguments,
+                or a *source* that is neither clip-like nor callable.
         """
         if not isinstance(name, str) or not NAME_RE.match(name):
             raise InvalidInputError(
                 f"loop name {name!r} is not valid: use a letter then letters, digits, '_', '.', '-' (e.g. 'walk')."
             )
-        try:
-            fps = float(fps)
-        except (TypeError, ValueError):
-            raise InvalidInputError(f"fps must be a number of frames per second, got {fps!r}.") from None
-        if not (0.0 < fps <= MAX_FPS) or math.isnan(fps):
-            raise InvalidInputError(f"fps must be in (0, {MAX_FPS:g}] frames per second, got {fps:g}.")
+        timing, tempo = resolve_timing(fps, bpm, beats, audio)
         if swap not in ("cycle", "now"):
             raise InvalidInputError(f"swap must be 'cycle' or 'now', got {swap!r}.")
         if not is_clip_like(source) and not callable(source):
@@ -293,6 +349,8 @@ class LoopManager:
             )
         if type(source).__module__ == "numpy" and getattr(source, "ndim", 0) == 4:
             _check_channels(source, f"loop {name!r}")  # fail now, not later on the render thread
+        if tempo is not None:  # before the render, which reads the tempo for its frame rate
+            self.set_tempo(tempo)
         with self._lock:
             if self._closed:
                 raise InvalidInputError("the loop player is closed.")
@@ -305,14 +363,14 @@ class LoopManager:
             per_cycle = callable(source) and not is_clip_like(source) and _takes_cycle(source)
             number = lp._next_number
             lp._next_number += 1
-            lp._definition = (number, source, fps, per_cycle)
-            self._start_render(lp, number, source, fps, swap, cycle=0 if per_cycle else None, auto=False)
+            lp._definition = (number, source, timing, per_cycle)
+            self._start_render(lp, number, source, timing, swap, cycle=0 if per_cycle else None, auto=False)
         return lp
 
-    def _start_render(self, lp: LiveLoop, number: int, source: Any, fps: float, swap: str, *, cycle: int | None,
-                      auto: bool) -> None:
+    def _start_render(self, lp: LiveLoop, number: int, source: Any, timing: LoopTiming, swap: str, *,
+                      cycle: int | None, auto: bool) -> None:
         # caller holds the lock
-        task = _RenderTask(number=number, fps=fps, swap=swap, cycle=cycle, auto=auto,
+        task = _RenderTask(number=number, timing=timing, swap=swap, cycle=cycle, auto=auto,
                            total=None if callable(source) and not is_clip_like(source) else clip_length(source))
         lp._task = task
         suffix = f"-c{cycle}" if cycle is not None else ""
@@ -359,8 +417,10 @@ class LoopManager:
                     del self.loops[lp.name]
             self.notify(message.rstrip())
             return
-        version = LoopVersion(task.number, frames, task.fps, source=source, render_seconds=time.perf_counter() - t0,
-                              cycle=task.cycle)
+        timing = task.timing
+        fps = timing.fps if timing.fps is not None else len(frames) / timing.cycle_seconds(len(frames), self.clock)
+        version = LoopVersion(task.number, frames, fps, source=source, render_seconds=time.perf_counter() - t0,
+                              cycle=task.cycle, timing=timing if timing.on_clock else None)
         message = None
         with self._lock:
             if lp._task is not task or task.cancel.is_set() or self.loops.get(lp.name) is not lp:
@@ -370,11 +430,11 @@ class LoopManager:
             if lp.current is None or task.swap == "now":
                 self._install(lp, version, self.clock())
                 if not task.auto:
-                    message = (f"loop '{lp.name}' v{version.number} playing ({version.length} frames @ "
-                               f"{version.fps:g} fps{', re-evaluated every cycle' if task.cycle is not None else ''})")
+                    message = (f"loop '{lp.name}' v{version.number} playing ({_speed(version, self.clock)}"
+                               f"{', re-evaluated every cycle' if task.cycle is not None else ''})")
             else:
                 if lp.pending is None:  # swap at the end of the cycle in which the new version arrived
-                    lp._boundary = lp.cycle_end(self.clock())
+                    lp._boundary = lp._next_cycle(self.clock())
                 lp.pending = version
                 lp._pending_auto = task.auto
                 self._cond.notify_all()  # wake the player to schedule the swap
@@ -389,38 +449,77 @@ class LoopManager:
         lp.swaps += 1
         self._bump()
         # a loop re-evaluated every cycle: render the next cycle while this one plays
-        number, source, fps, per_cycle = lp._definition
+        number, source, timing, per_cycle = lp._definition
         if per_cycle and version.number == number and version.cycle is not None and lp._task is None \
                 and self.loops.get(lp.name) is lp and not self._closed:
-            self._start_render(lp, number, source, fps, "cycle", cycle=version.cycle + 1, auto=True)
+            self._start_render(lp, number, source, timing, "cycle", cycle=version.cycle + 1, auto=True)
 
     # -------------------------------------------------------------------------------------- player
     def _play(self) -> None:
         while True:
-            messages = []
             with self._cond:
                 if self._closed:
                     return
-                now = self.clock()
-                next_due = None
-                for lp in self.loops.values():
-                    if lp.pending is None or lp.current is None:
-                        continue
-                    boundary = lp._boundary
-                    if now >= boundary - 1e-4:
-                        version = lp.pending
-                        auto = lp._pending_auto
-                        self._install(lp, version, boundary)
-                        if not auto:
-                            messages.append(f"loop '{lp.name}' v{version.number} swapped in "
-                                            f"({version.length} frames @ {version.fps:g} fps)")
-                    else:
-                        next_due = boundary if next_due is None else min(next_due, boundary)
+                messages, next_due = self._swap_due(self.clock())
                 if not messages:
                     timeout = None if next_due is None else max(0.0, next_due - self.clock())
                     self._cond.wait(timeout if timeout is None else min(timeout, 1.0))
             for m in messages:
                 self.notify(m)
+
+    def _swap_due(self, now: float) -> tuple[list[str], float | None]:
+        # caller holds the lock: swap in every pending version whose boundary has come by *now*; return the
+        # messages and the next boundary still ahead (monotonic seconds; recomputed, so a tempo change counts)
+        messages = []
+        next_due = None
+        for lp in self.loops.values():
+            if lp.pending is None or lp.current is None:
+                continue
+            boundary = lp.time_of_cycle(lp._boundary)
+            if now >= boundary - 1e-4:
+                version = lp.pending
+                auto = lp._pending_auto
+                self._install(lp, version, boundary)
+                if not auto:
+                    messages.append(f"loop '{lp.name}' v{version.number} swapped in ({_speed(version, self.clock)})")
+            else:
+                next_due = boundary if next_due is None else min(next_due, boundary)
+        return messages, next_due
+
+    def update(self, now: float | None = None) -> list[str]:
+        """Swap in, now, every waiting version whose cycle boundary has passed by *now* (monotonic seconds;
+        default the clock's now) and return the messages (also sent to *notify*). The player thread does
+        this on its own; a test with a fake clock calls it after moving the clock on."""
+        with self._cond:
+            messages, _ = self._swap_due(self.clock() if now is None else now)
+            self._cond.notify_all()
+        for m in messages:
+            self.notify(m)
+        return messages
+
+    # ---------------------------------------------------------------------------------------- tempo
+    def set_tempo(self, bpm: Any) -> float:
+        """Set the shared clock's tempo to *bpm* beats per minute; loops on the beat follow it, in phase.
+
+        Returns:
+            the previous tempo in BPM.
+
+        Raises:
+            InvalidInputError: *bpm* is not a positive, finite number.
+        """
+        old = self.clock.set_tempo(bpm)
+        if old != self.clock.bpm:
+            self.notify(f"tempo {old:g} -> {self.clock.bpm:g} BPM")
+        return old
+
+    def _clock_changed(self) -> None:
+        # the tempo changed or the clock was reset: refresh the rates of loops on the beat, wake the player
+        with self._cond:
+            for lp in self.loops.values():
+                for v in (lp.current, lp.pending):
+                    if v is not None and v.timing is not None:
+                        v.fps = v.length / v.timing.cycle_seconds(v.length, self.clock)
+            self._bump()
 
     # ------------------------------------------------------------------------------ stop, solo, hush
     def _get(self, name: str) -> LiveLoop:
@@ -519,11 +618,15 @@ class LoopManager:
 
     def table(self) -> list[dict[str, Any]]:
         """One dict per loop: name, version, frames, fps, state (``playing``/``solo``/``hidden``/
-        ``rendering``), pending version, render progress, last error."""
+        ``rendering``), pending version, render progress, last error, and its timing: ``timing``
+        (``"24 fps"``, ``"8 beats"``, ``"8.00 s (audio)"``), ``on_clock``, ``beats`` and ``bpm`` (on the beat, else
+        ``None``), ``seconds`` (one cycle, at the current tempo) and ``phase`` (``"beat 5.25/8"``...)."""
         rows = []
         with self._lock:
+            now = self.clock()
             for lp in self.loops.values():
                 cur = lp.current
+                timing = cur.timed() if cur else lp._definition[2]
                 if cur is None:
                     state = "rendering"
                 elif self.solo_name is None:
@@ -541,6 +644,12 @@ class LoopManager:
                     "pending": lp.pending.number if lp.pending else None,
                     "rendering": lp.rendering if lp._task is not None and not lp._task.auto else None,
                     "error": lp.last_error,
+                    "timing": timing.describe(),
+                    "on_clock": timing.on_clock,
+                    "beats": timing.beats,
+                    "bpm": self.clock.bpm if timing.beats is not None else None,
+                    "seconds": timing.cycle_seconds(cur.length, self.clock) if cur else None,
+                    "phase": lp.phase(now),
                 })
         return rows
 

@@ -159,13 +159,16 @@ class TerminalPreview:
         return img
 
     def status_line(self) -> str:
-        """One line describing the loops (``▶ walk v2 48f@24 · ◌ blob v1 12/48``)."""
+        """One line describing the loops (``▶ walk v2 48f@24 · ◌ blob v1 12/48``; a loop on the clock adds its
+        phase: ``▶ beat v1 48f@12 beat 5.25/8``)."""
         parts = []
         solo = self.manager.solo_name
         for row in self.manager.table():
             if row["version"] is not None:
                 mark = "\u25b6" if row["state"] in ("playing", "solo") else "\u00b7"
-                part = f"{mark} {row['name']} v{row['version']} {row['frames']}f@{row['fps']:g}"
+                part = f"{mark} {row['name']} v{row['version']} {row['frames']}f@{round(row['fps'], 2):g}"
+                if row.get("on_clock"):
+                    part += f" {row['phase']}"  # on the clock: where its cycle is ("beat 5.25/8")
                 if row.get("cycle") is not None:
                     part += f" c{row['cycle']}"
                 if row["pending"] and row.get("cycle") is None:
